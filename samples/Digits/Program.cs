@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Digits;
+
+// Compress's main sample: every compiled variant of the digits models, judged on the same 500 test digits
+// and timed side by side with ONNX Runtime on the original model (batch 1, one thread).
+//   dotnet run -c Release --project samples/Digits             a table
+//   dotnet run -c Release --project samples/Digits -- --json   one JSON object per row (stable keys)
+
+bool json = args.Contains("--json");
+string[] unknown = args.Where(a => a != "--json").ToArray();
+if (unknown.Length > 0)
+{
+    Console.Error.WriteLine($"Unknown argument(s): {string.Join(" ", unknown)}. Usage: Digits [--json]");
+    return 2;
+}
+
+string baseDir = AppContext.BaseDirectory;
+float[] images = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(baseDir, "data", "digits_test_x.f32"))).ToArray();
+byte[] labels = File.ReadAllBytes(Path.Combine(baseDir, "data", "digits_test_y.u8"));
+int count = labels.Length;
+
+var rows = new List<Row>();
+foreach (var variant in Variant.All)
+{
+    var model = variant.Create();
+    using var ort = new OrtBaseline(Path.Combine(baseDir, "models", variant.OnnxFile));
+    var logits = new float[10];
+
+    int correct = 0;
+    for (int i = 0; i < count; i++)
+    {
+        model.Run(images.AsSpan(i * 64, 64), logits);
+        if (ArgMax(logits) == labels[i]) correct++;
+    }
+
+    // Allocation per Run, measured on this thread after warm-up.
+    model.Run(images.AsSpan(0, 64), logits);
+    const int allocationRuns = 1000;
+    long before = GC.GetAllocatedBytesForCurrentThread();
+    for (int i = 0; i < allocationRuns; i++) model.Run(images.AsSpan((i % count) * 64, 64), logits);
+    long allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / allocationRuns;
+
+    int next = 0, nextOrt = 0;
+    double[] medians = LatencyTimer.MedianMicroseconds(
+    [
+        () => { model.Run(images.AsSpan(next * 64, 64), logits); next = next + 1 == count ? 0 : next + 1; },
+        () => { ort.Run(images.AsSpan(nextOrt * 64, 64)); nextOrt = nextOrt + 1 == count ? 0 : nextOrt + 1; },
+    ]);
+
+    var row = new Row(variant.Model, variant.Name, Math.Round(100.0 * correct / count, 2), variant.WeightsBytes,
+        Math.Round(medians[0], 3), Math.Round(medians[1], 3), allocated);
+    rows.Add(row);
+    if (json) Console.WriteLine(JsonSerializer.Serialize(row, RowJson.Default.Row));
+}
+
+if (!json)
+{
+    Console.WriteLine($"{"model",-14}{"variant",-10}{"accuracy %",11}{"weights B",12}{"latency µs",12}{"ORT fp32 µs",13}{"ratio",8}{"alloc B/run",13}");
+    foreach (var r in rows)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{r.Model,-14}{r.Variant,-10}{r.Accuracy,11:0.0}{r.WeightsBytes,12:N0}{r.LatencyUs,12:0.00}{r.OrtFp32LatencyUs,13:0.00}{r.LatencyUs / r.OrtFp32LatencyUs,8:0.00}{r.AllocBytesPerRun,13}"));
+    Console.WriteLine($"{count} test digits; latency = median per batch-1 call, side by side in this process; ratio = latency / ORT fp32.");
+}
+return 0;
+
+static int ArgMax(ReadOnlySpan<float> v)
+{
+    int best = 0;
+    for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+    return best;
+}

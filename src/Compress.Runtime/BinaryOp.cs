@@ -1,0 +1,18 @@
+namespace Compress.Runtime;
+
+/// <summary>An element-wise binary operator (ONNX Add, Sub, Mul, Div, Max, Min with two inputs).</summary>
+public enum BinaryOp
+{
+    /// <summary>a + b.</summary>
+    Add,
+    /// <summary>a - b.</summary>
+    Sub,
+    /// <summary>a · b.</summary>
+    Mul,
+    /// <summary>a / b.</summary>
+    Div,
+    /// <summary>max(a, b).</summary>
+    Max,
+    /// <summary>min(a, b).</summary>
+    Min,
+}

@@ -1,0 +1,30 @@
+namespace Compress.Runtime;
+
+/// <summary>
+/// The static geometry of an ONNX Conv over NCHW tensors. Pads at the bottom/right are implied by the output size
+/// (the kernel reads zeros wherever a tap falls outside the input).
+/// </summary>
+public readonly record struct Conv2dShape(int Batch, int InChannels, int InHeight, int InWidth,
+    int OutChannels, int OutHeight, int OutWidth, int KernelHeight, int KernelWidth,
+    int StrideHeight, int StrideWidth, int PadTop, int PadLeft, int DilationHeight, int DilationWidth, int Groups)
+{
+    internal int InPlane => InHeight * InWidth;
+    internal int OutPlane => OutHeight * OutWidth;
+    internal int InChannelsPerGroup => InChannels / Groups;
+    internal int OutChannelsPerGroup => OutChannels / Groups;
+    /// <summary>Reduction length of one output: Cin/groups · kH · kW.</summary>
+    internal int ReductionLength => InChannels / Groups * KernelHeight * KernelWidth;
+    internal int InputLength => Batch * InChannels * InHeight * InWidth;
+    internal int OutputLength => Batch * OutChannels * OutHeight * OutWidth;
+    internal int WeightLength => OutChannels * (InChannels / Groups) * KernelHeight * KernelWidth;
+
+    /// <summary>Throws <see cref="ArgumentException"/> when a field is out of range.</summary>
+    internal void Validate()
+    {
+        if (Batch < 0 || InChannels <= 0 || InHeight < 0 || InWidth < 0 || OutChannels <= 0 || OutHeight < 0 || OutWidth < 0
+            || KernelHeight <= 0 || KernelWidth <= 0 || StrideHeight <= 0 || StrideWidth <= 0 || PadTop < 0 || PadLeft < 0
+            || DilationHeight <= 0 || DilationWidth <= 0 || Groups <= 0
+            || InChannels % Groups != 0 || OutChannels % Groups != 0)
+            throw new ArgumentException($"Invalid {this}.");
+    }
+}

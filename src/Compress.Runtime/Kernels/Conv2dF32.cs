@@ -1,0 +1,242 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Compress.Runtime.Kernels;
+
+/// <summary>
+/// ONNX Conv (NCHW, any pads/strides/dilations/groups) as im2col + a register-blocked GEMM
+/// Y[co, p] = Σₖ W[co, k]·col[k, p] (Chellapilla et al. 2006, "High performance convolutional neural networks for
+/// document processing"), with bias and the activation fused into the epilogue.
+/// </summary>
+public static partial class Conv2dF32
+{
+    /// <summary>Output channels per packed weight block (rows of the micro-kernel). Part of the packed format.</summary>
+    public const int BlockRows = 8;
+
+    /// <summary>Floats needed by <see cref="PackWeights"/>: groups · ceil((Cout/groups)/8) · (Cin/groups·kH·kW) · 8.</summary>
+    public static int PackedWeightsLength(in Conv2dShape shape)
+    {
+        shape.Validate();
+        return checked(shape.Groups * Blocks(shape.OutChannelsPerGroup) * shape.ReductionLength * BlockRows);
+    }
+
+    internal static int Blocks(int rows) => (rows + BlockRows - 1) / BlockRows;
+
+    /// <summary>
+    /// ONNX weight <c>[Cout, Cin/groups, kH, kW]</c> → per group, blocks of 8 output channels, each <c>[K][8]</c>
+    /// (K = Cin/groups·kH·kW in (ci, ky, kx) order, the im2col row order), zero padded past Cout/groups.
+    /// </summary>
+    public static void PackWeights(ReadOnlySpan<float> w, in Conv2dShape shape, Span<float> packed)
+    {
+        int length = PackedWeightsLength(shape);
+        Guard.AtLeast(w.Length, shape.WeightLength, nameof(w));
+        Guard.AtLeast(packed.Length, length, nameof(packed));
+        int k = shape.ReductionLength, coG = shape.OutChannelsPerGroup, blocks = Blocks(coG);
+        for (int g = 0; g < shape.Groups; g++)
+            for (int blk = 0; blk < blocks; blk++)
+                for (int kk = 0; kk < k; kk++)
+                    for (int r = 0; r < BlockRows; r++)
+                    {
+                        int co = blk * BlockRows + r;
+                        packed[((g * blocks + blk) * k + kk) * BlockRows + r] = co < coG ? w[(g * coG + co) * k + kk] : 0f;
+                    }
+    }
+
+    /// <summary>Whether the input can be used directly as the K×P matrix (1×1, stride 1, no padding).</summary>
+    internal static bool IsPointwise(in Conv2dShape s) =>
+        s.KernelHeight == 1 && s.KernelWidth == 1 && s.StrideHeight == 1 && s.StrideWidth == 1 && s.PadTop == 0 && s.PadLeft == 0
+        && s.OutHeight == s.InHeight && s.OutWidth == s.InWidth;
+
+    /// <summary>Floats of scratch <see cref="Run"/> needs: the im2col matrix of one group, K·OutH·OutW (0 when 1×1, stride 1, no padding).</summary>
+    public static int ScratchLength(in Conv2dShape shape)
+    {
+        shape.Validate();
+        return IsPointwise(shape) ? 0 : checked(shape.ReductionLength * shape.OutPlane);
+    }
+
+    /// <summary>y = act(Conv(x, W) + bias) over NCHW tensors. An empty bias means none.</summary>
+    public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> packedW, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
+        in Conv2dShape shape, FusedActivation act)
+    {
+        Guard.AtLeast(packedW.Length, PackedWeightsLength(shape), nameof(packedW));
+        Guard.AtLeast(scratch.Length, ScratchLength(shape), nameof(scratch));
+        Guard.AtLeast(x.Length, shape.InputLength, nameof(x));
+        Guard.Optional(bias.Length, shape.OutChannels, nameof(bias));
+        Guard.AtLeast(y.Length, shape.OutputLength, nameof(y));
+        int k = shape.ReductionLength, p = shape.OutPlane, cinG = shape.InChannelsPerGroup, coG = shape.OutChannelsPerGroup, blocks = Blocks(coG);
+        bool pointwise = IsPointwise(shape);
+        ref float w0 = ref MemoryMarshal.GetReference(packedW);
+        ref float bias0 = ref MemoryMarshal.GetReference(bias);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        for (int b = 0; b < shape.Batch; b++)
+            for (int g = 0; g < shape.Groups; g++)
+            {
+                ReadOnlySpan<float> xg = x.Slice((b * shape.InChannels + g * cinG) * shape.InPlane, cinG * shape.InPlane);
+                ref float col = ref MemoryMarshal.GetReference(xg);
+                if (!pointwise)
+                {
+                    Im2Col(xg, scratch, shape);
+                    col = ref MemoryMarshal.GetReference(scratch);
+                }
+                for (int blk = 0; blk < blocks; blk++)
+                {
+                    int co = g * coG + blk * BlockRows;
+                    ConvGemm(ref Unsafe.Add(ref w0, (nint)(g * blocks + blk) * k * BlockRows), ref col, p, k,
+                        ref Unsafe.Add(ref y0, ((nint)b * shape.OutChannels + co) * p), Math.Min(BlockRows, coG - blk * BlockRows),
+                        ref Unsafe.Add(ref bias0, co), !bias.IsEmpty, act);
+                }
+            }
+        ActivationF32.PostPass(y[..shape.OutputLength], act);
+    }
+
+    /// <summary>
+    /// Y[r, 0..p) = act(Σₖ W[k][r]·col[k, 0..p) + bias[r]) for the r &lt; rows of one 8-row weight block, tiled over
+    /// pixels with the widest micro-kernel the CPU runs fast and narrower ones for the tail.
+    /// </summary>
+    internal static void ConvGemm(ref float w, ref float col, int p, int k, ref float y, int rows, ref float bias, bool hasBias, in FusedActivation act)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j + 32 <= p; j += 32)
+                Tile_F32_8x32_Vector512(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+            for (; j + 16 <= p; j += 16)
+                Tile_F32_8x16_Vector512(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= p; j += 8)
+                Tile_F32_8x8_Vector256(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; j + 4 <= p; j += 4)
+                Tile_F32_8x4_Vector128(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+        }
+        for (; j < p; j++)
+            Tile_F32_8x1_Scalar(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+    }
+
+    /// <summary>
+    /// im2col for one group. With stride 1 and OutW == InW every row of col is the input plane shifted by a constant
+    /// (dy·W + dx), so it is one block copy plus zeroed borders; otherwise row segments are copied (stride 1) or gathered.
+    /// </summary>
+    internal static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2dShape s)
+    {
+        int p = s.OutPlane, oh = s.OutHeight, ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth;
+        bool shift = s.StrideHeight == 1 && s.StrideWidth == 1 && ow == iw;
+        int row = 0;
+        for (int ci = 0; ci < s.InChannelsPerGroup; ci++)
+        {
+            ReadOnlySpan<float> plane = xg.Slice(ci * s.InPlane, s.InPlane);
+            for (int ky = 0; ky < s.KernelHeight; ky++)
+            {
+                int dy = ky * s.DilationHeight - s.PadTop;
+                // Output rows whose input row oh·sh + dy is inside the input: [r0, r1).
+                int r0 = Math.Min(oh, dy >= 0 ? 0 : (-dy + s.StrideHeight - 1) / s.StrideHeight);
+                int r1 = Math.Max(r0, Math.Min(oh, ih - dy <= 0 ? 0 : (ih - dy + s.StrideHeight - 1) / s.StrideHeight));
+                for (int kx = 0; kx < s.KernelWidth; kx++, row++)
+                {
+                    Span<float> dst = col.Slice(row * p, p);
+                    int dx = kx * s.DilationWidth - s.PadLeft;
+                    int c0 = Math.Min(ow, dx >= 0 ? 0 : (-dx + s.StrideWidth - 1) / s.StrideWidth);
+                    int c1 = Math.Max(c0, Math.Min(ow, iw - dx <= 0 ? 0 : (iw - dx + s.StrideWidth - 1) / s.StrideWidth));
+                    dst[..(r0 * ow)].Clear();
+                    dst[(r1 * ow)..].Clear();
+                    if (r1 <= r0) continue;
+                    if (c1 <= c0)
+                    {
+                        dst[(r0 * ow)..(r1 * ow)].Clear();
+                        continue;
+                    }
+                    if (shift)
+                    {
+                        // Rows r0..r1 of the shifted plane in one copy; the |dx| wrapped-around columns are zeroed below.
+                        int from = r0 * ow + c0, to = (r1 - 1) * ow + c1;
+                        plane.Slice(from + dy * iw + dx, to - from).CopyTo(dst[from..to]);
+                        if (c0 > 0 || c1 < ow)
+                            for (int r = r0; r < r1; r++)
+                            {
+                                dst.Slice(r * ow, c0).Clear();
+                                dst.Slice(r * ow + c1, ow - c1).Clear();
+                            }
+                        continue;
+                    }
+                    for (int r = r0; r < r1; r++)
+                    {
+                        Span<float> d = dst.Slice(r * ow, ow);
+                        d[..c0].Clear();
+                        d[c1..].Clear();
+                        int src = (r * s.StrideHeight + dy) * iw + c0 * s.StrideWidth + dx;
+                        if (s.StrideWidth == 1)
+                        {
+                            plane.Slice(src, c1 - c0).CopyTo(d[c0..c1]);
+                        }
+                        else
+                        {
+                            ref float sp = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), src);
+                            for (int c = c0; c < c1; c++)
+                                d[c] = Unsafe.Add(ref sp, (c - c0) * s.StrideWidth);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The reference: im2col, then one dot product per output in k order.</summary>
+    internal static void Conv2d_F32_Scalar(ReadOnlySpan<float> x, ReadOnlySpan<float> packedW, ReadOnlySpan<float> bias, Span<float> y,
+        Span<float> scratch, in Conv2dShape s, in FusedActivation act)
+    {
+        int k = s.ReductionLength, p = s.OutPlane, coG = s.OutChannelsPerGroup, blocks = Blocks(coG);
+        bool pointwise = IsPointwise(s);
+        for (int b = 0; b < s.Batch; b++)
+            for (int g = 0; g < s.Groups; g++)
+            {
+                ReadOnlySpan<float> xg = x.Slice((b * s.InChannels + g * s.InChannelsPerGroup) * s.InPlane, s.InChannelsPerGroup * s.InPlane);
+                ReadOnlySpan<float> col = xg;
+                if (!pointwise)
+                {
+                    Im2Col_F32_Scalar(xg, scratch, s);
+                    col = scratch[..(k * p)];
+                }
+                for (int co = 0; co < coG; co++)
+                {
+                    ReadOnlySpan<float> wBlock = packedW.Slice(((g * blocks + co / BlockRows) * k) * BlockRows);
+                    int oc = g * coG + co;
+                    float b0 = bias.IsEmpty ? 0f : bias[oc];
+                    Span<float> yRow = y.Slice((b * s.OutChannels + oc) * p, p);
+                    for (int pp = 0; pp < p; pp++)
+                    {
+                        float sum = b0;
+                        for (int kk = 0; kk < k; kk++)
+                            sum += wBlock[kk * BlockRows + co % BlockRows] * col[kk * p + pp];
+                        yRow[pp] = ActivationF32.Scalar(sum, act);
+                    }
+                }
+            }
+    }
+
+    /// <summary>col[(ci·kH + ky)·kW + kx][oh·OW + ow] = x[ci][oh·sh − padTop + ky·dh][ow·sw − padLeft + kx·dw], 0 outside.</summary>
+    internal static void Im2Col_F32_Scalar(ReadOnlySpan<float> xg, Span<float> col, in Conv2dShape s)
+    {
+        int p = s.OutPlane, row = 0;
+        for (int ci = 0; ci < s.InChannelsPerGroup; ci++)
+            for (int ky = 0; ky < s.KernelHeight; ky++)
+                for (int kx = 0; kx < s.KernelWidth; kx++, row++)
+                {
+                    Span<float> dst = col.Slice(row * p, p);
+                    for (int oh = 0; oh < s.OutHeight; oh++)
+                    {
+                        int ih = oh * s.StrideHeight - s.PadTop + ky * s.DilationHeight;
+                        for (int ow = 0; ow < s.OutWidth; ow++)
+                        {
+                            int iw = ow * s.StrideWidth - s.PadLeft + kx * s.DilationWidth;
+                            dst[oh * s.OutWidth + ow] = (uint)ih < (uint)s.InHeight && (uint)iw < (uint)s.InWidth
+                                ? xg[(ci * s.InHeight + ih) * s.InWidth + iw] : 0f;
+                        }
+                    }
+                }
+    }
+}

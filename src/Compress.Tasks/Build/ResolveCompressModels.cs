@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text;
+using Compress.Tasks.Diagnostics;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Compress.Tasks.Build;
+
+/// <summary>
+/// The sanity check that runs before any model is compiled: resolves every <c>CompressModel</c> item's metadata to
+/// full paths and defaults, derives its exact output files, and fails early (CMP001/CMP006/CMP010) on a missing
+/// model, a bad metadata value or two items that would generate the same class.
+/// </summary>
+public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
+{
+    [Required] public ITaskItem[] Models { get; set; } = [];
+    [Required] public string ProjectDirectory { get; set; } = "";
+    [Required] public string OutputDirectory { get; set; } = "";
+    public string RootNamespace { get; set; } = "";
+
+    /// <summary>The items with resolved metadata: ClassName, Namespace, FullClassName, PlanFile, WeightsFile, ReportFile, StampFile, ResourceName, data paths, DataInputs, StampLines.</summary>
+    [Output] public ITaskItem[] Resolved { get; set; } = [];
+
+    static readonly string[] KnownMetadata = ["ClassName", "Namespace", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples"];
+
+    public override bool Execute()
+    {
+        var resolved = new List<ITaskItem>();
+        var byClass = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in Models)
+        {
+            string modelPath = Path.GetFullPath(Path.Combine(ProjectDirectory, item.ItemSpec));
+            try
+            {
+                resolved.Add(Resolve(item, modelPath, byClass));
+            }
+            catch (CompressException e)
+            {
+                Log.LogError(null, e.Code, null, e.File ?? modelPath, 0, 0, 0, 0, e.Message);
+            }
+        }
+        Resolved = resolved.ToArray();
+        return !Log.HasLoggedErrors;
+    }
+
+    ITaskItem Resolve(ITaskItem item, string modelPath, Dictionary<string, string> byClass)
+    {
+        if (!File.Exists(modelPath))
+            throw new CompressException(ErrorCodes.ModelNotFound,
+                $"CompressModel '{item.ItemSpec}': the model file '{modelPath}' does not exist. Fix the Include path (it is relative to the project folder).", modelPath);
+
+        string className = item.GetMetadata("ClassName");
+        string ns = item.GetMetadata("Namespace");
+        if (className.Length == 0) className = DefaultClassName(modelPath);
+        if (className.Contains('.'))
+        {
+            // ClassName="Digits.Classifier" names the namespace too (as in the docs' example).
+            int dot = className.LastIndexOf('.');
+            if (ns.Length == 0) ns = className[..dot];
+            else ns = ns + "." + className[..dot];
+            className = className[(dot + 1)..];
+        }
+        if (ns.Length == 0 && item.GetMetadata("Namespace").Length == 0) ns = RootNamespace;
+        if (!Identifiers.IsIdentifier(className))
+            throw Bad(item, modelPath, "ClassName", className, "a C# identifier such as Classifier (optionally prefixed by a namespace: Digits.Classifier)");
+        if (ns.Length > 0 && !ns.Split('.').All(Identifiers.IsIdentifier))
+            throw Bad(item, modelPath, "Namespace", ns, "a dotted C# namespace such as MyApp.Models");
+
+        string full = ns.Length == 0 ? className : ns + "." + className;
+        if (byClass.TryGetValue(full, out var other))
+            throw new CompressException(ErrorCodes.DuplicateClass,
+                $"CompressModel '{item.ItemSpec}' would generate class {full}, which '{other}' already generates. Give one of them a different ClassName.", modelPath);
+        byClass[full] = item.ItemSpec;
+
+        double tolerance = 1e-4;
+        string tol = item.GetMetadata("Tolerance");
+        if (tol.Length > 0 && (!double.TryParse(tol, NumberStyles.Float, CultureInfo.InvariantCulture, out tolerance) || !(tolerance > 0) || double.IsInfinity(tolerance)))
+            throw Bad(item, modelPath, "Tolerance", tol, "a positive number such as 1e-4");
+        string samples = item.GetMetadata("ValidationSamples");
+        if (samples.Length > 0 && (!int.TryParse(samples, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 0))
+            throw Bad(item, modelPath, "ValidationSamples", samples, "a whole number ≥ 0 (0 skips validation)");
+
+        string DataPath(string name)
+        {
+            string v = item.GetMetadata(name);
+            if (v.Length == 0) return "";
+            string p = Path.GetFullPath(Path.Combine(ProjectDirectory, v));
+            if (!File.Exists(p))
+                throw new CompressException(ErrorCodes.BadData,
+                    $"CompressModel '{item.ItemSpec}': {name} '{v}' does not exist (resolved to '{p}'). Fix the path (relative to the project folder) or remove the metadata.", modelPath);
+            return p;
+        }
+        string validation = DataPath("ValidationData"), labels = DataPath("ValidationLabels"), calibration = DataPath("CalibrationData");
+        if (labels.Length > 0 && validation.Length == 0)
+            throw Bad(item, modelPath, "ValidationLabels", item.GetMetadata("ValidationLabels"), "used together with ValidationData (labels without samples cannot be scored)");
+
+        string dir = Path.GetFullPath(Path.Combine(ProjectDirectory, OutputDirectory));
+        var result = new TaskItem(modelPath);
+        result.SetMetadata("ClassName", className);
+        result.SetMetadata("Namespace", ns);
+        result.SetMetadata("FullClassName", full);
+        result.SetMetadata("PlanFile", Path.Combine(dir, full + ".plan.json"));
+        result.SetMetadata("WeightsFile", Path.Combine(dir, full + ".weights.bin"));
+        result.SetMetadata("ReportFile", Path.Combine(dir, full + ".report.md"));
+        result.SetMetadata("StampFile", Path.Combine(dir, full + ".inputs"));
+        result.SetMetadata("ResourceName", full + ".weights");
+        result.SetMetadata("ValidationData", validation);
+        result.SetMetadata("ValidationLabels", labels);
+        result.SetMetadata("CalibrationData", calibration);
+        result.SetMetadata("Tolerance", tolerance.ToString("R", CultureInfo.InvariantCulture));
+        result.SetMetadata("ValidationSamples", samples);
+        result.SetMetadata("DataInputs", string.Join(";", new[] { validation, labels, calibration }.Where(p => p.Length > 0)));
+        // Everything that changes the outputs, one line each: the stamp file is rewritten only when this changes,
+        // so a metadata edit reruns the compression and an unrelated edit does not.
+        var stamp = new StringBuilder();
+        foreach (var name in KnownMetadata) stamp.Append(name).Append('=').Append(item.GetMetadata(name)).Append(';');
+        stamp.Append("Namespace(resolved)=").Append(ns);
+        result.SetMetadata("StampLines", stamp.ToString().Replace(";", "%3B"));
+        return result;
+    }
+
+    static CompressException Bad(ITaskItem item, string modelPath, string name, string value, string expected) =>
+        new(ErrorCodes.BadMetadata, $"CompressModel '{item.ItemSpec}': {name}=\"{value}\" is not valid; expected {expected}.", modelPath);
+
+    /// <summary>digits_mlp.onnx → DigitsMlp.</summary>
+    public static string DefaultClassName(string modelPath)
+    {
+        var sb = new StringBuilder();
+        bool upper = true;
+        foreach (char ch in Path.GetFileNameWithoutExtension(modelPath))
+        {
+            if (!char.IsLetterOrDigit(ch)) { upper = true; continue; }
+            sb.Append(upper ? char.ToUpperInvariant(ch) : ch);
+            upper = false;
+        }
+        if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, "Model");
+        return sb.ToString();
+    }
+}

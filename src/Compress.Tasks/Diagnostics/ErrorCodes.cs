@@ -1,0 +1,44 @@
+namespace Compress.Tasks.Diagnostics;
+
+/// <summary>
+/// Every error the build can report, with a stable code. The README's error table lists the same codes;
+/// messages always say what is wrong, where (file, node), and how to fix it.
+/// </summary>
+public static class ErrorCodes
+{
+    /// <summary>The model file does not exist or cannot be read.</summary>
+    public const string ModelNotFound = "CMP001";
+
+    /// <summary>The model is not a valid ONNX protobuf (truncated, corrupt, not ONNX).</summary>
+    public const string ModelCorrupt = "CMP002";
+
+    /// <summary>External tensor data is missing, or its location escapes the model's folder.</summary>
+    public const string ExternalData = "CMP003";
+
+    /// <summary>A node uses an op (or an op form: attribute value, data type) that no kernel supports.</summary>
+    public const string UnsupportedOp = "CMP004";
+
+    /// <summary>The shape of a value cannot be inferred (e.g. a dynamic dimension other than the batch).</summary>
+    public const string ShapeInference = "CMP005";
+
+    /// <summary>A <c>CompressModel</c> metadata value is missing or invalid.</summary>
+    public const string BadMetadata = "CMP006";
+
+    /// <summary>The compiled model's outputs differ from ONNX Runtime's beyond the tolerance.</summary>
+    public const string ValidationMismatch = "CMP007";
+
+    /// <summary>Validation or calibration data is missing, unreadable, or has the wrong shape or type.</summary>
+    public const string BadData = "CMP008";
+
+    /// <summary>A graph input or output has a type the generated API does not support (only float32 for now).</summary>
+    public const string UnsupportedType = "CMP009";
+
+    /// <summary>Two <c>CompressModel</c> items would generate the same class or write the same files.</summary>
+    public const string DuplicateClass = "CMP010";
+
+    /// <summary>ONNX Runtime could not run the original model to produce reference outputs.</summary>
+    public const string ReferenceRuntime = "CMP011";
+
+    /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
+    public const string Internal = "CMP099";
+}

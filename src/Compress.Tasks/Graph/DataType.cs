@@ -1,0 +1,21 @@
+namespace Compress.Tasks.Graph;
+
+/// <summary>Element types, numbered exactly as ONNX's <c>TensorProto.DataType</c> so values cross the boundary unchanged.</summary>
+public enum DataType
+{
+    Undefined = 0,
+    Float = 1,
+    UInt8 = 2,
+    Int8 = 3,
+    UInt16 = 4,
+    Int16 = 5,
+    Int32 = 6,
+    Int64 = 7,
+    String = 8,
+    Bool = 9,
+    Float16 = 10,
+    Double = 11,
+    UInt32 = 12,
+    UInt64 = 13,
+    BFloat16 = 16,
+}

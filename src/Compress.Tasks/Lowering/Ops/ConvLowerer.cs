@@ -1,0 +1,71 @@
+using Compress.Runtime;
+using Compress.Runtime.Kernels;
+using Compress.Tasks.Graph;
+using Compress.Tasks.Plan;
+
+namespace Compress.Tasks.Lowering.Ops;
+
+/// <summary>
+/// ONNX Conv over NCHW (1-D convolutions run as 2-D with height 1): any pads, strides, dilations, groups, auto_pad.
+/// Groups == in channels == out channels runs the depthwise kernel, everything else <see cref="Conv2dF32"/>. The
+/// weights are packed at build time with the kernel's own <c>PackWeights</c>, so the layout always matches; the
+/// kernel's im2col scratch (<c>ScratchLength</c>) is arena memory alive for this step only.
+/// </summary>
+internal sealed class ConvLowerer : IOpLowerer
+{
+    public string OpType => "Conv";
+
+    public IReadOnlyList<string> Calls => [PlanCalls.Conv2d, PlanCalls.DepthwiseConv2d];
+
+    public string Notes => "1-D and 2-D; W and B constant; any pads/strides/dilations/groups/auto_pad; depthwise kernel when groups = channels";
+
+    public void Lower(Node node, LoweringContext ctx)
+    {
+        string x = node.Input(0), y = node.Output0;
+        long[] xDims = ctx.Dims(x), yDims = ctx.Dims(y);
+        float[] w = ctx.ConstantFloats(node, 1, "weight W");
+        long[] wDims = ctx.Dims(node.Input(1));
+        int groups = LoweringContext.ToInt(node.GetInt("group", 1));
+        if (xDims.Length is not (3 or 4) || wDims.Length != xDims.Length)
+            throw ctx.Unsupported(node, $"only 1-D and 2-D convolutions are supported (X {LoweringContext.Format(xDims)}, W {LoweringContext.Format(wDims)})");
+        long[] kernel = node.GetInts("kernel_shape") ?? wDims[2..];
+        if (!kernel.SequenceEqual(wDims[2..]))
+            throw ctx.Unsupported(node, $"kernel_shape {LoweringContext.Format(kernel)} differs from the weight's {LoweringContext.Format(wDims)}");
+        int c = LoweringContext.ToInt(xDims[1]), mOut = LoweringContext.ToInt(wDims[0]);
+        if (groups < 1 || c % groups != 0 || mOut % groups != 0 || wDims[1] * groups != c)
+            throw ctx.Unsupported(node, $"group {groups} does not divide X {LoweringContext.Format(xDims)} and W {LoweringContext.Format(wDims)}");
+        var win = Window2d.Resolve(node, ctx, xDims, kernel, yDims, ceilModeAllowed: false);
+
+        var shape = new Conv2dShape(LoweringContext.ToInt(xDims[0]), c, win.InHeight, win.InWidth, mOut, win.OutHeight, win.OutWidth,
+            win.KernelHeight, win.KernelWidth, win.StrideHeight, win.StrideWidth, win.PadTop, win.PadLeft,
+            win.DilationHeight, win.DilationWidth, groups);
+        bool depthwise = groups > 1 && groups == c && c == mOut;
+        float[] packed;
+        int scratch;
+        if (depthwise)
+        {
+            packed = new float[DepthwiseConv2dF32.PackedWeightsLength(shape)];
+            DepthwiseConv2dF32.PackWeights(w, shape, packed);
+            scratch = DepthwiseConv2dF32.ScratchLength(shape);
+        }
+        else
+        {
+            packed = new float[Conv2dF32.PackedWeightsLength(shape)];
+            Conv2dF32.PackWeights(w, shape, packed);
+            scratch = Conv2dF32.ScratchLength(shape);
+        }
+
+        LoweredArg bias = PlanArg.Empty;
+        if (node.HasInput(2))
+        {
+            float[] b = ctx.ConstantFloats(node, 2, "bias B");
+            if (b.Length != mOut) throw ctx.Unsupported(node, $"bias has {b.Length} values for {mOut} output channels");
+            bias = ctx.Weights(b);
+        }
+
+        string what = depthwise ? $"DepthwiseConv {c}" : $"Conv {c}→{mOut}";
+        if (groups > 1 && !depthwise) what += $" groups {groups}";
+        ctx.Emit(node, depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, $"{what} {win.Describe()}",
+            ctx.Read(x), ctx.Weights(packed), bias, ctx.Write(y), ctx.Scratch(scratch), StructArgs.Conv(shape), ctx.FusedActivation(node));
+    }
+}

@@ -1,0 +1,97 @@
+using Compress.Runtime;
+using Compress.Runtime.Kernels;
+using Compress.Tasks.Graph;
+using Compress.Tasks.Plan;
+
+namespace Compress.Tasks.Lowering.Ops;
+
+/// <summary>
+/// ONNX Gemm: Y = alpha·A'·B' + beta·C (A' = transA ? Aᵀ : A, B' likewise). B must be constant: it is scaled by alpha
+/// and packed with <see cref="GemmF32.PackB"/> at build time; beta·C becomes the kernel's bias when C is a scalar,
+/// [N] or [1, N], and a broadcast Add after the product otherwise. One row → Gemv, more → Gemm.
+/// </summary>
+internal sealed class GemmLowerer : IOpLowerer
+{
+    public string OpType => "Gemm";
+
+    public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, PlanCalls.Permute, PlanCalls.Binary];
+
+    public string Notes => "B constant (alpha folded into it); C constant; transA via a transpose; a non-row C via a broadcast Add";
+
+    public void Lower(Node node, LoweringContext ctx)
+    {
+        ctx.RequireOnlyFirstOutput(node);
+        string a = node.Input(0), y = node.Output0;
+        float alpha = node.GetFloat("alpha", 1f), beta = node.GetFloat("beta", 1f);
+        bool transA = node.GetInt("transA", 0) != 0, transB = node.GetInt("transB", 0) != 0;
+        long[] aDims = ctx.Dims(a);
+        if (aDims.Length != 2) throw ctx.Unsupported(node, $"A must be 2-D, it is {LoweringContext.Format(aDims)}");
+        int m = LoweringContext.ToInt(transA ? aDims[1] : aDims[0]), k = LoweringContext.ToInt(transA ? aDims[0] : aDims[1]);
+
+        float[] b = ctx.ConstantFloats(node, 1, "B");
+        long[] bDims = ctx.Dims(node.Input(1));
+        if (bDims.Length != 2 || (transB ? bDims[1] : bDims[0]) != k)
+            throw ctx.Unsupported(node, $"B {LoweringContext.Format(bDims)} does not match A {LoweringContext.Format(aDims)}");
+        int n = LoweringContext.ToInt(transB ? bDims[0] : bDims[1]);
+        var packed = new float[GemmF32.PackedLength(k, n)];
+        GemmF32.PackB(alpha == 1f ? b : b.Select(v => v * alpha).ToArray(), transB, k, n, packed);
+
+        LoweredArg bias = PlanArg.Empty;
+        float[]? residual = null;
+        long[]? residualDims = null;
+        string biasNote = "";
+        if (node.HasInput(2) && beta != 0f)
+        {
+            float[] c = ctx.ConstantFloats(node, 2, "C");
+            long[] cDims = ctx.Dims(node.Input(2));
+            if (c.Length == 1)
+            {
+                bias = ctx.Weights(Enumerable.Repeat(beta * c[0], n).ToArray());
+                biasNote = ", bias";
+            }
+            else if (c.Length == n && (cDims.Length == 1 || (cDims.Length == 2 && cDims[0] == 1)))
+            {
+                bias = ctx.Weights(c.Select(v => beta * v).ToArray());
+                biasNote = ", bias";
+            }
+            else
+            {
+                residual = c.Select(v => beta * v).ToArray();
+                residualDims = cDims;
+                biasNote = ", + C";
+            }
+        }
+
+        LoweredArg aArg = ctx.Read(a);
+        string shape = m == 1 ? $"{k}→{n}" : $"{m}×{k}→{n}";
+        if (transA)
+        {
+            // The kernel wants A row-major m×k: transpose the stored k×m into scratch first.
+            var transposed = ctx.Scratch(m * k);
+            ctx.Emit(node, PlanCalls.Permute, $"Gemm: Aᵀ ({k}×{m} → {m}×{k})",
+                aArg, transposed, StructArgs.Permute(Permute6.Create([k, m], [1, 0])));
+            aArg = transposed;
+        }
+
+        if (residual is null)
+        {
+            EmitProduct(node, ctx, aArg, packed, bias, ctx.Write(y), m, k, n, ctx.FusedActivation(node), $"Gemm {shape}{biasNote}");
+            return;
+        }
+        var product = ctx.Scratch(m * n);
+        EmitProduct(node, ctx, aArg, packed, bias, product, m, k, n, LoweringContext.Activation(FusedActivation.None), $"Gemm {shape}");
+        var b4 = Broadcast4.Create([m, n], [m, n], residualDims!);
+        ctx.Emit(node, PlanCalls.Binary, $"Gemm: + beta·C {LoweringContext.Format(residualDims!)}",
+            PlanArg.Enum(BinaryOp.Add), product, ctx.Weights(residual), ctx.Write(y), StructArgs.Broadcast(b4), ctx.FusedActivation(node));
+    }
+
+    static void EmitProduct(Node node, LoweringContext ctx, LoweredArg a, float[] packed, LoweredArg bias, LoweredArg y,
+        int m, int k, int n, LoweredArg act, string comment)
+    {
+        var w = ctx.Weights(packed);
+        if (m == 1)
+            ctx.Emit(node, PlanCalls.Gemv, comment, a, w, bias, y, PlanArg.Int(k), PlanArg.Int(n), act);
+        else
+            ctx.Emit(node, PlanCalls.Gemm, comment, a, w, bias, y, PlanArg.Int(m), PlanArg.Int(k), PlanArg.Int(n), act);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace Compress.Tasks.Lowering;
+
+/// <summary>
+/// Builds the weights blob: every tensor little-endian at a 64-byte-aligned byte offset, identical tensors stored
+/// once (compared by content: a SHA-256 key, then the bytes).
+/// </summary>
+internal sealed class WeightsBuilder
+{
+    /// <summary>Byte alignment of every tensor in the blob.</summary>
+    public const int AlignmentBytes = 64;
+
+    readonly MemoryStream _blob = new();
+    readonly Dictionary<string, List<(int ByteOffset, int ByteLength)>> _byHash = new(StringComparer.Ordinal);
+
+    /// <summary>Tensors added, counting duplicates.</summary>
+    public int Added { get; private set; }
+
+    /// <summary>Tensors actually stored.</summary>
+    public int Stored { get; private set; }
+
+    /// <summary>Adds float32 data; returns its offset in floats (the <c>f32</c> view of the blob).</summary>
+    public int AddF32(ReadOnlySpan<float> data)
+    {
+        var bytes = new byte[checked(data.Length * sizeof(float))];
+        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), data[i]);
+        return Add(bytes) / sizeof(float);
+    }
+
+    int Add(byte[] bytes)
+    {
+        Added++;
+        string key = Convert.ToHexString(SHA256.HashData(bytes));
+        if (_byHash.TryGetValue(key, out var candidates))
+            foreach (var (offset, length) in candidates)
+                if (length == bytes.Length && _blob.GetBuffer().AsSpan(offset, length).SequenceEqual(bytes))
+                    return offset;
+        int aligned = checked((int)((_blob.Length + AlignmentBytes - 1) / AlignmentBytes * AlignmentBytes));
+        _blob.SetLength(aligned);
+        _blob.Position = aligned;
+        _blob.Write(bytes);
+        (candidates ??= _byHash[key] = []).Add((aligned, bytes.Length));
+        Stored++;
+        return aligned;
+    }
+
+    public byte[] ToArray() => _blob.ToArray();
+}

@@ -1,0 +1,128 @@
+using System.Reflection;
+using Compress.Runtime;
+using Compress.Tasks.Plan;
+
+namespace Compress.Tasks.Validation;
+
+/// <summary>
+/// The interpreter's view of one run: the input, output, arena and weights buffers, and the decoded arguments of the
+/// step being executed. Non-span arguments are decoded once (ints, floats, enums by name, structs through their
+/// positional constructors, exactly as the generator emits <c>new global::Compress.Runtime.T(…)</c>); spans are
+/// sliced on each call.
+/// </summary>
+internal sealed class PlanFrame(float[][] inputs, float[][] outputs, Arena arena, ModelWeights weights)
+{
+    internal sealed record Step(int Index, SpanArg?[] Spans, object?[] Values, Action<PlanFrame> Run);
+
+    public Step Current { get; set; } = null!;
+
+    public ReadOnlySpan<float> R(int i)
+    {
+        var s = Current.Spans[i];
+        if (s is null) return default;
+        return s.Source switch
+        {
+            SpanSource.Input => inputs[s.Index].AsSpan(s.Offset, s.Length),
+            SpanSource.Output => outputs[s.Index].AsSpan(s.Offset, s.Length),
+            SpanSource.Arena => arena.Span.Slice(s.Offset, s.Length),
+            _ => weights.F32.Slice(s.Offset, s.Length),
+        };
+    }
+
+    public Span<float> W(int i)
+    {
+        var s = Current.Spans[i];
+        if (s is null) return default;
+        return s.Source switch
+        {
+            SpanSource.Output => outputs[s.Index].AsSpan(s.Offset, s.Length),
+            SpanSource.Arena => arena.Span.Slice(s.Offset, s.Length),
+            _ => throw new InvalidOperationException($"Argument {i} is written but points at the read-only {s.Source}."),
+        };
+    }
+
+    public int Int(int i) => (int)Current.Values[i]!;
+
+    public bool Bool(int i) => (bool)Current.Values[i]!;
+
+    public T Value<T>(int i) where T : struct => (T)Current.Values[i]!;
+
+    /// <summary>Checks a step's arguments against the kernel's signature and decodes them.</summary>
+    public static Step Decode(ModelPlan plan, int index, string signature, Action<PlanFrame> run, int weightsF32)
+    {
+        var step = plan.Steps[index];
+        string[] tokens = signature.Split(' ');
+        string where = $"Step {index} ('{step.Node}', {step.Call})";
+        if (step.Args.Count != tokens.Length)
+            throw new InvalidOperationException($"{where} has {step.Args.Count} arguments; the kernel takes {tokens.Length} ({signature}).");
+        var spans = new SpanArg?[tokens.Length];
+        var values = new object?[tokens.Length];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            var arg = step.Args[i];
+            string t = tokens[i];
+            string at = $"{where} argument {i}";
+            switch (t)
+            {
+                case "r" or "w":
+                    if (arg is EmptyArg) break;
+                    if (arg is not SpanArg s) throw new InvalidOperationException($"{at} must be a span, it is {arg}.");
+                    if (t == "w" && s.Source is SpanSource.Input or SpanSource.Weights)
+                        throw new InvalidOperationException($"{at} is written by the kernel but points at the read-only {s.Source}.");
+                    long limit = s.Source switch
+                    {
+                        SpanSource.Input => s.Index < plan.Inputs.Count ? plan.Inputs[s.Index].Length : throw new InvalidOperationException($"{at}: there is no input {s.Index}."),
+                        SpanSource.Output => s.Index < plan.Outputs.Count ? plan.Outputs[s.Index].Length : throw new InvalidOperationException($"{at}: there is no output {s.Index}."),
+                        SpanSource.Arena => plan.ArenaFloats,
+                        _ => s.ElementType == SpanArg.F32 ? weightsF32 : throw new InvalidOperationException($"{at}: weights of type '{s.ElementType}' are not supported yet."),
+                    };
+                    if (s.Offset < 0 || s.Length < 0 || s.Offset + (long)s.Length > limit)
+                        throw new InvalidOperationException($"{at} ({s}) lies outside its buffer of {limit} elements.");
+                    spans[i] = s;
+                    break;
+                case "int":
+                    values[i] = arg is IntArg n ? n.Value : throw new InvalidOperationException($"{at} must be an int, it is {arg}.");
+                    break;
+                case "float":
+                    values[i] = arg is FloatArg f ? f.Value : throw new InvalidOperationException($"{at} must be a float, it is {arg}.");
+                    break;
+                case "bool":
+                    values[i] = arg is BoolArg b ? b.Value : throw new InvalidOperationException($"{at} must be a bool, it is {arg}.");
+                    break;
+                default:
+                    var type = RuntimeType(t) ?? throw new InvalidOperationException($"Unknown signature type '{t}'.");
+                    values[i] = Convert(arg, type, at);
+                    break;
+            }
+        }
+        return new Step(index, spans, values, run);
+    }
+
+    static Type? RuntimeType(string name) => typeof(ActivationKind).Assembly.GetType("Compress.Runtime." + name);
+
+    /// <summary>A non-span argument as a value of <paramref name="type"/>: what the generated C# would pass.</summary>
+    static object Convert(PlanArg arg, Type type, string at)
+    {
+        switch (arg)
+        {
+            case IntArg i when type == typeof(int): return i.Value;
+            case FloatArg f when type == typeof(float): return f.Value;
+            case BoolArg b when type == typeof(bool): return b.Value;
+            case EnumArg e when type.IsEnum:
+                string prefix = type.Name + ".";
+                if (e.Value.StartsWith(prefix, StringComparison.Ordinal) && Enum.TryParse(type, e.Value[prefix.Length..], ignoreCase: false, out var member)
+                    && Enum.IsDefined(type, member!))
+                    return member!;
+                throw new InvalidOperationException($"{at}: '{e.Value}' is not a member of {type.Name}.");
+            case NewArg n when n.Type == type.Name && type.IsValueType:
+                var ctor = type.GetConstructors(BindingFlags.Public | BindingFlags.Instance).SingleOrDefault(c => c.GetParameters().Length == n.Args.Count)
+                    ?? throw new InvalidOperationException($"{at}: {type.Name} has no constructor taking {n.Args.Count} arguments.");
+                var ps = ctor.GetParameters();
+                var values = new object[ps.Length];
+                for (int k = 0; k < ps.Length; k++) values[k] = Convert(n.Args[k], ps[k].ParameterType, $"{at}.{ps[k].Name}");
+                return ctor.Invoke(values);
+            default:
+                throw new InvalidOperationException($"{at} must be a {type.Name}, it is {arg}.");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Compress.EndToEnd.Tests;
+
+/// <summary>
+/// A console project in a temporary folder that consumes Compress the way a user's project does (the repository's
+/// build/Compress.props and .targets, the built task, generator and runtime), built with a real `dotnet build`.
+/// </summary>
+public sealed class ThrowawayProject : IDisposable
+{
+    static string Meta(string key) => typeof(ThrowawayProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    public static string RepoRoot => Meta("CompressRepoRoot");
+    static string Configuration => Meta("Configuration");
+
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), "compress-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public string CompressDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "compress");
+
+    public ThrowawayProject(string compressItems, string programBody = "System.Console.WriteLine(\"ok\");")
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        string bin(string project, string tfm) => Path.Combine(RepoRoot, "src", project, "bin", Configuration, tfm, project + ".dll");
+        File.WriteAllText(Path.Combine(Directory, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{RepoRoot}build/Compress.props" />
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <RootNamespace>App</RootNamespace>
+                <Nullable>enable</Nullable>
+                <CompressTasksAssembly>{bin("Compress.Tasks", "net10.0")}</CompressTasksAssembly>
+                <CompressTaskFactory>TaskHostFactory</CompressTaskFactory>
+              </PropertyGroup>
+              <ItemGroup>
+                {compressItems}
+              </ItemGroup>
+              <ItemGroup>
+                <Analyzer Include="{bin("Compress.Generator", "netstandard2.0")}" />
+                <Reference Include="{bin("Compress.Runtime", "net10.0")}" />
+                <PackageReference Include="System.Numerics.Tensors" Version="{Meta("TensorsVersion")}" />
+              </ItemGroup>
+              <Import Project="{RepoRoot}build/Compress.targets" />
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(Directory, "Program.cs"), programBody);
+    }
+
+    /// <summary>Copies a sample model (or any file) into the project folder.</summary>
+    public string Add(string sourcePath, string name)
+    {
+        string target = Path.Combine(Directory, name);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Copy(sourcePath, target, overwrite: true);
+        return target;
+    }
+
+    public string Write(string name, byte[] bytes)
+    {
+        string target = Path.Combine(Directory, name);
+        File.WriteAllBytes(target, bytes);
+        return target;
+    }
+
+    public (int ExitCode, string Output) Build(string extraArgs = "") => Dotnet($"build -nologo -nodeReuse:false -v:n {extraArgs}");
+
+    public (int ExitCode, string Output) Run() => Dotnet($"run --no-build -nologo");
+
+    (int, string) Dotnet(string args)
+    {
+        var psi = new ProcessStartInfo("dotnet", args)
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout + stderr.Result);
+    }
+
+    public void Dispose()
+    {
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+}
