@@ -15,7 +15,7 @@ public class BuildTests
     const string ZeroInputProgram = """
         var model = new App.Mlp();
         var logits = model.Run(new float[App.Mlp.InputLength]);
-        System.Console.WriteLine("logits " + string.Join(",", logits));
+        System.Console.WriteLine("logits " + string.Join(",", System.Linq.Enumerable.Select(logits, v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
         """;
 
     [Fact]
@@ -33,6 +33,17 @@ public class BuildTests
         var run = project.Run();
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains("logits ", run.Output);
+
+        // The build also leaves the compressed model as standard ONNX; ONNX Runtime runs it to the same logits.
+        float[] printed = run.Output[(run.Output.IndexOf("logits ") + 7)..].Trim().Split(',').Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(Path.Combine(project.CompressDirectory, "App.Mlp.onnx")))
+        using (var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(new float[64], [1, 64]))
+        using (var results = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["input"], [input], session.OutputNames))
+        {
+            var expected = results[0].GetTensorDataAsSpan<float>().ToArray();
+            Assert.Equal(expected.Length, printed.Length);
+            for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - printed[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"logit {i}: {printed[i]} vs {expected[i]}");
+        }
 
         // No-op rebuild: the compression target is skipped (its outputs are newer than every input).
         (code, output) = project.Build();

@@ -2,6 +2,7 @@ using Compress.Runtime.Kernels;
 
 namespace Compress.Runtime.Tests;
 
+[Trait(Simd.Category, Simd.Kernel)]
 public class Conv2dF32Tests
 {
     /// <summary>ONNX Conv by definition (direct loops in double, zero outside the input); also Σ|terms| per output.</summary>

@@ -2,6 +2,7 @@ using Compress.Runtime.Kernels;
 
 namespace Compress.Runtime.Tests;
 
+[Trait(Simd.Category, Simd.Kernel)]
 public class DepthwiseConv2dF32Tests
 {
     static Conv2dShape Dw(int n, int c, int h, int w, int kh, int kw, int sh = 1, int sw = 1, int pt = 0, int pl = 0, int pb = 0, int pr = 0, int dh = 1, int dw = 1) =>

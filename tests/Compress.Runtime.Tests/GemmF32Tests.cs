@@ -3,6 +3,7 @@ using Compress.Runtime.Kernels;
 
 namespace Compress.Runtime.Tests;
 
+[Trait(Simd.Category, Simd.Kernel)]
 public class GemmF32Tests
 {
     /// <summary>C = act(A·B + bias) by the textbook triple loop in double, on the unpacked B; also Σ|terms| per output.</summary>

@@ -2,6 +2,7 @@ using Compress.Runtime.Kernels;
 
 namespace Compress.Runtime.Tests;
 
+[Trait(Simd.Category, Simd.Kernel)]
 public class PoolF32Tests
 {
     public readonly record struct Case(int N, int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int PB, int PR, int DH, int DW, bool Ceil)

@@ -124,65 +124,97 @@ public static partial class Conv2dF32
     /// </summary>
     internal static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2dShape s)
     {
-        int p = s.OutPlane, oh = s.OutHeight, ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth;
-        bool shift = s.StrideHeight == 1 && s.StrideWidth == 1 && ow == iw;
-        int row = 0;
+        int p = s.OutPlane, oh = s.OutHeight, ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth, sh = s.StrideHeight, sw = s.StrideWidth;
+        bool shift = sh == 1 && sw == 1 && ow == iw;
+        ref float x0 = ref MemoryMarshal.GetReference(xg);
+        ref float c0 = ref MemoryMarshal.GetReference(col);
+        nint row = 0;
         for (int ci = 0; ci < s.InChannelsPerGroup; ci++)
         {
-            ReadOnlySpan<float> plane = xg.Slice(ci * s.InPlane, s.InPlane);
+            ref float plane = ref Unsafe.Add(ref x0, (nint)ci * s.InPlane);
             for (int ky = 0; ky < s.KernelHeight; ky++)
             {
                 int dy = ky * s.DilationHeight - s.PadTop;
                 // Output rows whose input row oh·sh + dy is inside the input: [r0, r1).
-                int r0 = Math.Min(oh, dy >= 0 ? 0 : (-dy + s.StrideHeight - 1) / s.StrideHeight);
-                int r1 = Math.Max(r0, Math.Min(oh, ih - dy <= 0 ? 0 : (ih - dy + s.StrideHeight - 1) / s.StrideHeight));
+                int r0 = Math.Min(oh, dy >= 0 ? 0 : (-dy + sh - 1) / sh);
+                int r1 = Math.Max(r0, Math.Min(oh, ih - dy <= 0 ? 0 : (ih - dy + sh - 1) / sh));
                 for (int kx = 0; kx < s.KernelWidth; kx++, row++)
                 {
-                    Span<float> dst = col.Slice(row * p, p);
+                    ref float dst = ref Unsafe.Add(ref c0, row * p);
                     int dx = kx * s.DilationWidth - s.PadLeft;
-                    int c0 = Math.Min(ow, dx >= 0 ? 0 : (-dx + s.StrideWidth - 1) / s.StrideWidth);
-                    int c1 = Math.Max(c0, Math.Min(ow, iw - dx <= 0 ? 0 : (iw - dx + s.StrideWidth - 1) / s.StrideWidth));
-                    dst[..(r0 * ow)].Clear();
-                    dst[(r1 * ow)..].Clear();
-                    if (r1 <= r0) continue;
-                    if (c1 <= c0)
+                    // Output columns whose input column ow·sw + dx is inside the input: [q0, q1).
+                    int q0 = Math.Min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
+                    int q1 = Math.Max(q0, Math.Min(ow, iw - dx <= 0 ? 0 : (iw - dx + sw - 1) / sw));
+                    if (r1 <= r0 || q1 <= q0)
                     {
-                        dst[(r0 * ow)..(r1 * ow)].Clear();
+                        Zero(ref dst, p);
                         continue;
                     }
+                    Zero(ref dst, r0 * ow);
+                    Zero(ref Unsafe.Add(ref dst, r1 * ow), (oh - r1) * ow);
                     if (shift)
                     {
-                        // Rows r0..r1 of the shifted plane in one copy; the |dx| wrapped-around columns are zeroed below.
-                        int from = r0 * ow + c0, to = (r1 - 1) * ow + c1;
-                        plane.Slice(from + dy * iw + dx, to - from).CopyTo(dst[from..to]);
-                        if (c0 > 0 || c1 < ow)
-                            for (int r = r0; r < r1; r++)
-                            {
-                                dst.Slice(r * ow, c0).Clear();
-                                dst.Slice(r * ow + c1, ow - c1).Clear();
-                            }
+                        // Rows r0..r1 of the shifted plane in one copy, then the |dx| wrapped-around columns zeroed.
+                        int from = r0 * ow + q0, to = (r1 - 1) * ow + q1;
+                        Copy(ref Unsafe.Add(ref plane, from + dy * iw + dx), ref Unsafe.Add(ref dst, from), to - from);
+                        for (int q = 0; q < q0; q++) ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
+                        for (int q = q1; q < ow; q++) ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
                         continue;
                     }
                     for (int r = r0; r < r1; r++)
                     {
-                        Span<float> d = dst.Slice(r * ow, ow);
-                        d[..c0].Clear();
-                        d[c1..].Clear();
-                        int src = (r * s.StrideHeight + dy) * iw + c0 * s.StrideWidth + dx;
-                        if (s.StrideWidth == 1)
+                        ref float d = ref Unsafe.Add(ref dst, r * ow);
+                        for (int q = 0; q < q0; q++) Unsafe.Add(ref d, q) = 0f;
+                        for (int q = q1; q < ow; q++) Unsafe.Add(ref d, q) = 0f;
+                        ref float src = ref Unsafe.Add(ref plane, (r * sh + dy) * iw + q0 * sw + dx);
+                        if (sw == 1)
                         {
-                            plane.Slice(src, c1 - c0).CopyTo(d[c0..c1]);
+                            Copy(ref src, ref Unsafe.Add(ref d, q0), q1 - q0);
                         }
                         else
                         {
-                            ref float sp = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), src);
-                            for (int c = c0; c < c1; c++)
-                                d[c] = Unsafe.Add(ref sp, (c - c0) * s.StrideWidth);
+                            for (int q = q0; q < q1; q++)
+                                Unsafe.Add(ref d, q) = Unsafe.Add(ref src, (q - q0) * sw);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Copies n floats between non-overlapping buffers; inlined vector loop, cheaper than a memmove call for the short runs im2col makes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Copy(ref float src, ref float dst, int n)
+    {
+        nint i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+    }
+
+    /// <summary>Zeroes <paramref name="rows"/> floats <paramref name="stride"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZeroColumn(ref float dst, nint stride, int rows)
+    {
+        for (int r = 0; r < rows; r++) Unsafe.Add(ref dst, r * stride) = 0f;
+    }
+
+    /// <summary>Zeroes n floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Zero(ref float dst, int n)
+    {
+        nint i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512<float>.Zero.StoreUnsafe(ref dst, (nuint)i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256<float>.Zero.StoreUnsafe(ref dst, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4) Vector128<float>.Zero.StoreUnsafe(ref dst, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = 0f;
     }
 
     /// <summary>The reference: im2col, then one dot product per output in k order.</summary>

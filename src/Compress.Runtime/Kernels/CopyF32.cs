@@ -31,7 +31,28 @@ public static partial class CopyF32
         if (n == 0) return;
         Guard.AtLeast(x.Length, (long)(p.D0 - 1) * p.S0 + (long)(p.D1 - 1) * p.S1 + (long)(p.D2 - 1) * p.S2
             + (long)(p.D3 - 1) * p.S3 + (long)(p.D4 - 1) * p.S4 + (long)(p.D5 - 1) * p.S5 + 1, nameof(x));
-        Permute_F32_Scalar(x, y, p);
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        int inner = p.D5;
+        for (int i0 = 0; i0 < p.D0; i0++)
+            for (int i1 = 0; i1 < p.D1; i1++)
+                for (int i2 = 0; i2 < p.D2; i2++)
+                    for (int i3 = 0; i3 < p.D3; i3++)
+                        for (int i4 = 0; i4 < p.D4; i4++)
+                        {
+                            ref float src = ref Unsafe.Add(ref xs, (nint)i0 * p.S0 + (nint)i1 * p.S1 + (nint)i2 * p.S2 + (nint)i3 * p.S3 + (nint)i4 * p.S4);
+                            if (p.S5 == 1)
+                            {
+                                // Contiguous innermost run (Permute6.Create merges these): a vectorised block copy.
+                                MemoryMarshal.CreateReadOnlySpan(ref src, inner).CopyTo(MemoryMarshal.CreateSpan(ref ys, inner));
+                            }
+                            else
+                            {
+                                nint stride = p.S5;
+                                for (nint i = 0; i < inner; i++) Unsafe.Add(ref ys, i) = Unsafe.Add(ref src, i * stride);
+                            }
+                            ys = ref Unsafe.Add(ref ys, inner);
+                        }
     }
 
     internal static void Permute_F32_Scalar(ReadOnlySpan<float> x, Span<float> y, in Permute6 p)

@@ -72,6 +72,9 @@ public static partial class PoolF32
                     var (py0, py1) = TapRange(h0, s.DilationHeight, s.KernelHeight, -s.PadTop, s.InHeight + padBottom);
                     count = countIncludePad ? (py1 - py0) * kW : rows * kW; // interior columns: every kx tap is inside
                 }
+                // Columns readable from the start of the window's last row: the vector chunks may read past the
+                // row (into the next one; those lanes are discarded) but never past the end of x.
+                nint limit = rows > 0 ? x.Length - ((nint)pl * s.InPlane + (nint)(h0 + (ky1 - 1) * s.DilationHeight) * inW) : 0;
                 ref float yRow = ref Unsafe.Add(ref yp, (nint)oh * s.OutWidth);
                 ref float xRow = ref Unsafe.Add(ref xp, (nint)(h0 + ky0 * s.DilationHeight) * inW);
                 nint rowStep = (nint)s.DilationHeight * inW;
@@ -80,14 +83,15 @@ public static partial class PoolF32
                     Unsafe.Add(ref yRow, ow) = Window<TOp>(ref xp, s, oh, ow, countIncludePad, padBottom, padRight);
                 if (vector && rows > 0)
                 {
-                    // Last column read by a chunk of v outputs starting at ow: (ow + v − 1)·sw + (sw − 1) − padLeft + span.
+                    // Last column read by a chunk of v outputs starting at ow: (ow + v − 1)·sw + (sw − 1) − padLeft + span
+                    // (with stride 2 the odd lanes past the last window are read and dropped).
                     if (Vector512.IsHardwareAccelerated)
-                        for (; ow + 16 <= owB && (ow + 16) * sw - 1 - s.PadLeft + span < inW; ow += 16)
+                        for (; ow + 16 <= owB && (ow + 16) * sw - 1 - s.PadLeft + span < limit; ow += 16)
                             Pool_F32_1x16_Vector512<TOp>(ref Unsafe.Add(ref xRow, ow * sw - s.PadLeft), rowStep, rows, kW, dw, sw, count, ref Unsafe.Add(ref yRow, ow));
                     if (Vector256.IsHardwareAccelerated)
-                        for (; ow + 8 <= owB && (ow + 8) * sw - 1 - s.PadLeft + span < inW; ow += 8)
+                        for (; ow + 8 <= owB && (ow + 8) * sw - 1 - s.PadLeft + span < limit; ow += 8)
                             Pool_F32_1x8_Vector256<TOp>(ref Unsafe.Add(ref xRow, ow * sw - s.PadLeft), rowStep, rows, kW, dw, sw, count, ref Unsafe.Add(ref yRow, ow));
-                    for (; ow + 4 <= owB && (ow + 4) * sw - 1 - s.PadLeft + span < inW; ow += 4)
+                    for (; ow + 4 <= owB && (ow + 4) * sw - 1 - s.PadLeft + span < limit; ow += 4)
                         Pool_F32_1x4_Vector128<TOp>(ref Unsafe.Add(ref xRow, ow * sw - s.PadLeft), rowStep, rows, kW, dw, sw, count, ref Unsafe.Add(ref yRow, ow));
                 }
                 for (; ow < s.OutWidth; ow++)

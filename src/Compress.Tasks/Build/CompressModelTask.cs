@@ -33,6 +33,7 @@ public sealed class CompressModel : Microsoft.Build.Utilities.Task
                 PlanPath = M("PlanFile"),
                 WeightsPath = M("WeightsFile"),
                 ReportPath = M("ReportFile"),
+                OnnxPath = Opt("OnnxFile"),
             };
             var result = ModelCompiler.Compile(options);
             Log.LogMessage(MessageImportance.High, "Compress: " + result.Summary);

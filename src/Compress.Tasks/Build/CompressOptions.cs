@@ -20,6 +20,9 @@ public sealed record CompressOptions
     public required string WeightsPath { get; init; }
     public required string ReportPath { get; init; }
 
+    /// <summary>The compressed model written back as standard ONNX (any ONNX tool can run it).</summary>
+    public string? OnnxPath { get; init; }
+
     public string FullClassName => Namespace.Length == 0 ? ClassName : $"{Namespace}.{ClassName}";
 
     /// <summary>Manifest resource name of the weights inside the user's assembly.</summary>

@@ -60,6 +60,12 @@ public static class ModelCompiler
         {
             outputs.WriteAllBytes(options.WeightsPath, lowered.Weights);
             outputs.WriteAllText(options.ReportPath, report);
+            if (options.OnnxPath is not null)
+                outputs.Stage(options.OnnxPath, temp => OnnxModelWriter.Write(canonical, temp, new OnnxExportOptions
+                {
+                    ProducerName = "Compress.Tasks",
+                    ProducerVersion = lowered.Plan.Producer.Split(' ').Last(),
+                }));
             outputs.WriteAllText(options.PlanPath, planJson); // last: the plan's presence marks a complete set
             outputs.Commit();
         }

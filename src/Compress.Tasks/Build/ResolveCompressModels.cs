@@ -102,6 +102,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         result.SetMetadata("PlanFile", Path.Combine(dir, full + ".plan.json"));
         result.SetMetadata("WeightsFile", Path.Combine(dir, full + ".weights.bin"));
         result.SetMetadata("ReportFile", Path.Combine(dir, full + ".report.md"));
+        result.SetMetadata("OnnxFile", Path.Combine(dir, full + ".onnx"));
         result.SetMetadata("StampFile", Path.Combine(dir, full + ".inputs"));
         result.SetMetadata("ResourceName", full + ".weights");
         result.SetMetadata("ValidationData", validation);

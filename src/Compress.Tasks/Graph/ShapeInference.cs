@@ -128,6 +128,10 @@ public static partial class ShapeInference
             ? input with { Shape = new Shape(s.Dims.Select(d => !d.IsKnown && d.Symbol is null ? Dim.Symbolic("?") : d).ToImmutableArray()) }
             : input;
 
+    /// <summary>The graph itself when every node output already has a <see cref="Graph.Values"/> entry, else <see cref="Run"/>.</summary>
+    public static Graph EnsureInferred(Graph graph) =>
+        graph.Nodes.All(n => n.Outputs.All(o => o.Length == 0 || graph.Values.ContainsKey(o))) ? graph : Run(graph);
+
     static void CheckGraphInput(ValueInfo input)
     {
         if (input.Type == DataType.Undefined)

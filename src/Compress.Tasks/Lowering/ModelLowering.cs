@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Reflection;
 using System.Security.Cryptography;
 using Compress.Tasks.Diagnostics;
 using Compress.Tasks.Graph;
@@ -58,7 +57,7 @@ public static class ModelLowering
         var (steps, arenaFloats) = ctx.Resolve();
         byte[] weights = ctx.WeightsBlob.ToArray();
 
-        var identifiers = PlanIdentifiers.AssignUnique(inputs.Select(i => i.Name).Concat(canonical.Outputs.Select(o => o.Name)));
+        var identifiers = PlanIdentifiers.AssignUnique(inputs.Select(i => i.Name).Concat(canonical.Outputs.Select(o => o.Name)), options.ClassName);
         PlanTensor Tensor(string name, string identifier)
         {
             long[] dims = ctx.Dims(name);

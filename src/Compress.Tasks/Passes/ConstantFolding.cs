@@ -5,6 +5,7 @@ namespace Compress.Tasks.Passes;
 using Graph = Compress.Tasks.Graph.Graph;
 
 /// <summary>
+/// Constant folding (Aho, Lam, Sethi &amp; Ullman, "Compilers", 2nd ed., §9.4) over the ONNX graph.
 /// Turns constant computation into initializers: every <c>Constant</c> node, every node whose inputs are all
 /// constant and whose op <see cref="ConstantEvaluator"/> can evaluate, and <c>Shape</c> of a value whose shape is
 /// fully known (so Shape-driven Reshape chains fold). Initializers nothing reads any more are removed.
@@ -16,8 +17,7 @@ public sealed class ConstantFolding : IGraphPass
 
     public Graph Run(Graph graph, PassLog log)
     {
-        if (graph.Nodes.Any(n => n.Outputs.Any(o => o.Length > 0 && !graph.Values.ContainsKey(o))))
-            graph = ShapeInference.Run(graph);
+        graph = ShapeInference.EnsureInferred(graph);
 
         for (int i = 0; i < graph.Nodes.Length;)
         {

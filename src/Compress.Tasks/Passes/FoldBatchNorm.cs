@@ -18,6 +18,7 @@ public sealed class FoldBatchNorm : IGraphPass
 
     public Graph Run(Graph graph, PassLog log)
     {
+        graph = ShapeInference.EnsureInferred(graph);
         for (int i = 0; i < graph.Nodes.Length; i++)
         {
             var bn = graph.Nodes[i];

@@ -5,6 +5,7 @@ namespace Compress.Tasks.Passes;
 using Graph = Compress.Tasks.Graph.Graph;
 
 /// <summary>
+/// Operator fusion of injective epilogues (Chen et al. 2018, "TVM", §3: fusing element-wise ops into their producer).
 /// Fuses an element-wise activation (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh) into the node that
 /// produces its input (Conv, Gemm, MatMul, Add, Sub, Mul, Div, BatchNormalization), so the kernel applies it in its
 /// epilogue instead of a separate pass over memory. The producer gets the <see cref="FusedActivationAttributes"/>
@@ -23,6 +24,7 @@ public sealed class FuseActivation : IGraphPass
 
     public Graph Run(Graph graph, PassLog log)
     {
+        graph = ShapeInference.EnsureInferred(graph);
         for (int i = 0; i < graph.Nodes.Length; i++)
         {
             var act = graph.Nodes[i];

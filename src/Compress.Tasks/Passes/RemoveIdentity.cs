@@ -5,7 +5,8 @@ namespace Compress.Tasks.Passes;
 using Graph = Compress.Tasks.Graph.Graph;
 
 /// <summary>
-/// Removes Identity and inference-mode Dropout nodes (ONNX Dropout is the identity when not training), wiring their
+/// ONNX Identity and Dropout (https://onnx.ai/onnx/operators/onnx__Dropout.html: the identity when not training).
+/// Removes Identity and inference-mode Dropout nodes, wiring their
 /// consumers to the input. When the removed node's output is a graph output, the producer of its input is renamed
 /// to that output instead, so the graph's output names never change.
 /// </summary>

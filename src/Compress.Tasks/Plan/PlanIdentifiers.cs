@@ -36,30 +36,56 @@ public static class PlanIdentifiers
     }
 
     /// <summary>
-    /// Identifiers for <paramref name="names"/>, in order: each sanitised, and made unique by appending <c>_2</c>,
-    /// <c>_3</c>… to later duplicates (a verbatim <c>@x</c> and <c>x</c> are the same identifier in C#).
+    /// Names the generated class declares or uses unqualified (the twin of the generator's
+    /// <c>CompressGenerator.ReservedNames</c>, which rejects a plan that clashes with them).
     /// </summary>
-    public static string[] AssignUnique(IEnumerable<string> names)
+    public static IReadOnlyList<string> GeneratorReservedNames { get; } =
+    [
+        "Run", "RunCore", "ArenaLength", "WeightsBytes", "LoadWeights", "ThrowHelper",
+        "_weights", "_arena", "s_sharedWeights", "s_sharedWeightsLock", "nameof",
+    ];
+
+    /// <summary>
+    /// Identifiers for <paramref name="names"/>, in order: each sanitised, and made unique by appending <c>_2</c>,
+    /// <c>_3</c>… to later duplicates (a verbatim <c>@x</c> and <c>x</c> are the same identifier in C#). An identifier
+    /// also must not clash with the members the generator derives from it (<c>XLength</c>, <c>XShape</c>, with the
+    /// first letter upper-cased, so <c>x</c> and <c>X</c> clash), with those of another tensor, with
+    /// <paramref name="className"/>, or with <see cref="GeneratorReservedNames"/>.
+    /// </summary>
+    public static string[] AssignUnique(IEnumerable<string> names, string className = "")
     {
-        var used = new HashSet<string>(StringComparer.Ordinal);
+        var taken = new HashSet<string>(GeneratorReservedNames, StringComparer.Ordinal);
+        if (className.Length > 0) taken.Add(className.TrimStart('@'));
         var result = new List<string>();
         foreach (string name in names)
         {
             string id = Sanitize(name);
             string bare = id.TrimStart('@');
-            if (!used.Add(bare))
+            for (int n = 2; !IsFree(bare); n++)
             {
-                for (int n = 2; ; n++)
-                {
-                    // With a suffix the name is never a keyword, so the '@' is dropped.
-                    string candidate = bare + "_" + n.ToString(CultureInfo.InvariantCulture);
-                    if (used.Add(candidate)) { id = candidate; break; }
-                }
+                // With a suffix the name is never a keyword, so the '@' is dropped.
+                bare = Sanitize(name).TrimStart('@') + "_" + n.ToString(CultureInfo.InvariantCulture);
+                id = bare;
             }
+            string stem = MemberStem(bare);
+            taken.Add(bare);
+            taken.Add(stem + "Length");
+            taken.Add(stem + "Shape");
             result.Add(id);
         }
         return result.ToArray();
+
+        bool IsFree(string bare)
+        {
+            string stem = MemberStem(bare);
+            return !taken.Contains(bare) && !taken.Contains(stem + "Length") && !taken.Contains(stem + "Shape")
+                && bare != stem + "Length" && bare != stem + "Shape";
+        }
     }
+
+    /// <summary>The stem of the generated <c>…Length</c>/<c>…Shape</c> members: the identifier with its first letter upper-cased.</summary>
+    public static string MemberStem(string bareIdentifier) =>
+        bareIdentifier.Length == 0 ? bareIdentifier : char.ToUpperInvariant(bareIdentifier[0]) + bareIdentifier[1..];
 
     /// <summary>True when <paramref name="s"/> is usable as-is as a C# identifier (no keyword, no <c>@</c>).</summary>
     public static bool IsValidIdentifier(string s) =>

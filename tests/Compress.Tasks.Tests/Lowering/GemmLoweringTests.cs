@@ -70,6 +70,20 @@ public class GemmLoweringTests
         Assert.Equal(c.Select(v => 3f * v).ToArray(), weights.Slice(bias.Offset, bias.Length).ToArray());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Gemm_with_runtime_C_adds_it_after_the_product(int m)
+    {
+        float[] a = Harness.Random(m * 5, 1), b = Harness.Random(5 * 4, 2), c = Harness.Random(m * 4, 3);
+        var g = new TestGraph().Input("a", m, 5).Input("c", m, 4).Const("B", b, 5, 4)
+            .Node("Gemm", ["a", "B", "c"], "y", [m, 4], Fused("Relu")).Output("y").Build();
+        var lowered = Harness.Lower(g);
+        Assert.Equal([m == 1 ? PlanCalls.Gemv : PlanCalls.Gemm, PlanCalls.Binary], lowered.Plan.Steps.Select(s => s.Call));
+        var expected = Reference.Gemm(a, b, c, [m, 4], m, 5, 4, false, false, 1, 1).Select(v => Math.Max(v, 0)).ToArray();
+        Harness.Close(expected, Harness.Run(lowered, a, c)[0]);
+    }
+
     [Fact]
     public void Gemm_with_runtime_B_is_unsupported()
     {

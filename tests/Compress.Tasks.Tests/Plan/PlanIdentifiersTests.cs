@@ -30,6 +30,17 @@ public class PlanIdentifiersTests
     }
 
     [Fact]
+    public void Identifiers_avoid_the_generated_members_and_the_class()
+    {
+        // x and X both make XLength/XShape; "arena" would make ArenaLength, a member of every generated class;
+        // "Run" is a method; "InputLength" is what "input" generates; "Model" is the class.
+        Assert.Equal(["x", "X_2"], PlanIdentifiers.AssignUnique(["x", "X"]));
+        Assert.Equal(["arena_2", "Run_2"], PlanIdentifiers.AssignUnique(["arena", "Run"]));
+        Assert.Equal(["input", "InputLength_2"], PlanIdentifiers.AssignUnique(["input", "InputLength"]));
+        Assert.Equal(["Model_2"], PlanIdentifiers.AssignUnique(["Model"], className: "Model"));
+    }
+
+    [Fact]
     public void Results_are_valid_identifiers()
     {
         foreach (string id in PlanIdentifiers.AssignUnique(["1", "if", "a/b", "x.y.z", "-", "ok"]))

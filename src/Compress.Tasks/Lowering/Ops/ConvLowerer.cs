@@ -55,6 +55,7 @@ internal sealed class ConvLowerer : IOpLowerer
             scratch = Conv2dF32.ScratchLength(shape);
         }
 
+        var packedArg = ctx.Weights(packed);
         LoweredArg bias = PlanArg.Empty;
         if (node.HasInput(2))
         {
@@ -66,6 +67,6 @@ internal sealed class ConvLowerer : IOpLowerer
         string what = depthwise ? $"DepthwiseConv {c}" : $"Conv {c}→{mOut}";
         if (groups > 1 && !depthwise) what += $" groups {groups}";
         ctx.Emit(node, depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, $"{what} {win.Describe()}",
-            ctx.Read(x), ctx.Weights(packed), bias, ctx.Write(y), ctx.Scratch(scratch), StructArgs.Conv(shape), ctx.FusedActivation(node));
+            ctx.Read(x), packedArg, bias, ctx.Write(y), ctx.Scratch(scratch), StructArgs.Conv(shape), ctx.FusedActivation(node));
     }
 }

@@ -16,7 +16,7 @@ internal sealed class GemmLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, PlanCalls.Permute, PlanCalls.Binary];
 
-    public string Notes => "B constant (alpha folded into it); C constant; transA via a transpose; a non-row C via a broadcast Add";
+    public string Notes => "B constant (alpha folded into it, packed at build time); a scalar/row C is the bias, any other C a broadcast Add; transA via a transpose";
 
     public void Lower(Node node, LoweringContext ctx)
     {
@@ -35,28 +35,29 @@ internal sealed class GemmLowerer : IOpLowerer
         int n = LoweringContext.ToInt(transB ? bDims[0] : bDims[1]);
         var packed = new float[GemmF32.PackedLength(k, n)];
         GemmF32.PackB(alpha == 1f ? b : b.Select(v => v * alpha).ToArray(), transB, k, n, packed);
+        var w = ctx.Weights(packed);
 
-        LoweredArg bias = PlanArg.Empty;
-        float[]? residual = null;
+        LoweredArg bias = PlanArg.Empty, residual = PlanArg.Empty;
         long[]? residualDims = null;
         string biasNote = "";
         if (node.HasInput(2) && beta != 0f)
         {
-            float[] c = ctx.ConstantFloats(node, 2, "C");
-            long[] cDims = ctx.Dims(node.Input(2));
-            if (c.Length == 1)
+            string cName = node.Input(2);
+            long[] cDims = ctx.Dims(cName);
+            long cCount = cDims.Aggregate(1L, (p, d) => p * d);
+            bool row = cCount == n && (cDims.Length == 1 || (cDims.Length == 2 && cDims[0] == 1));
+            if (ctx.IsConstant(cName) && (cCount == 1 || row))
             {
-                bias = ctx.Weights(Enumerable.Repeat(beta * c[0], n).ToArray());
-                biasNote = ", bias";
-            }
-            else if (c.Length == n && (cDims.Length == 1 || (cDims.Length == 2 && cDims[0] == 1)))
-            {
-                bias = ctx.Weights(c.Select(v => beta * v).ToArray());
+                float[] c = ctx.ConstantFloats(node, 2, "C");
+                bias = ctx.Weights(cCount == 1 ? Enumerable.Repeat(beta * c[0], n).ToArray() : c.Select(v => beta * v).ToArray());
                 biasNote = ", bias";
             }
             else
             {
-                residual = c.Select(v => beta * v).ToArray();
+                // C is not a per-column bias (or is computed at run time): Y = A·B into scratch, then Y + beta·C broadcast.
+                if (ctx.IsConstant(cName)) residual = ctx.Weights(ctx.ConstantFloats(node, 2, "C").Select(v => beta * v).ToArray());
+                else if (beta == 1f) residual = ctx.Read(cName);
+                else throw ctx.Unsupported(node, $"C ('{cName}') is computed at run time and beta is {beta}; only beta = 1 is supported then");
                 residualDims = cDims;
                 biasNote = ", + C";
             }
@@ -73,22 +74,29 @@ internal sealed class GemmLowerer : IOpLowerer
             aArg = transposed;
         }
 
-        if (residual is null)
+        if (residualDims is null)
         {
-            EmitProduct(node, ctx, aArg, packed, bias, ctx.Write(y), m, k, n, ctx.FusedActivation(node), $"Gemm {shape}{biasNote}");
+            EmitProduct(node, ctx, aArg, w, bias, ctx.Write(y), m, k, n, ctx.FusedActivation(node), $"Gemm {shape}{biasNote}");
             return;
         }
         var product = ctx.Scratch(m * n);
-        EmitProduct(node, ctx, aArg, packed, bias, product, m, k, n, LoweringContext.Activation(FusedActivation.None), $"Gemm {shape}");
-        var b4 = Broadcast4.Create([m, n], [m, n], residualDims!);
-        ctx.Emit(node, PlanCalls.Binary, $"Gemm: + beta·C {LoweringContext.Format(residualDims!)}",
-            PlanArg.Enum(BinaryOp.Add), product, ctx.Weights(residual), ctx.Write(y), StructArgs.Broadcast(b4), ctx.FusedActivation(node));
+        EmitProduct(node, ctx, aArg, w, bias, product, m, k, n, LoweringContext.Activation(FusedActivation.None), $"Gemm {shape}");
+        Broadcast4 b4;
+        try
+        {
+            b4 = Broadcast4.Create([m, n], [m, n], residualDims);
+        }
+        catch (ArgumentException e)
+        {
+            throw ctx.Unsupported(node, $"C {LoweringContext.Format(residualDims)} does not broadcast to [{m},{n}]: {e.Message}");
+        }
+        ctx.Emit(node, PlanCalls.Binary, $"Gemm: + {(beta == 1f ? "" : "beta·")}C {LoweringContext.Format(residualDims)}",
+            PlanArg.Enum(BinaryOp.Add), product, residual, ctx.Write(y), StructArgs.Broadcast(b4), ctx.FusedActivation(node));
     }
 
-    static void EmitProduct(Node node, LoweringContext ctx, LoweredArg a, float[] packed, LoweredArg bias, LoweredArg y,
+    static void EmitProduct(Node node, LoweringContext ctx, LoweredArg a, LoweredArg w, LoweredArg bias, LoweredArg y,
         int m, int k, int n, LoweredArg act, string comment)
     {
-        var w = ctx.Weights(packed);
         if (m == 1)
             ctx.Emit(node, PlanCalls.Gemv, comment, a, w, bias, y, PlanArg.Int(k), PlanArg.Int(n), act);
         else
