@@ -22,18 +22,26 @@ byte[] labels = File.ReadAllBytes(Path.Combine(baseDir, "data", "digits_test_y.u
 int count = labels.Length;
 
 var rows = new List<Row>();
+var fp32Predictions = new Dictionary<string, int[]>();
 foreach (var variant in Variant.All)
 {
     var model = variant.Create();
     using var ort = new OrtBaseline(Path.Combine(baseDir, "models", variant.OnnxFile));
+    using var ortInt8 = variant.HasQdqExport ? new OrtBaseline(Path.Combine(baseDir, "compressed", variant.ClassName + ".onnx")) : null;
     var logits = new float[10];
 
     int correct = 0;
+    var predictions = new int[count];
     for (int i = 0; i < count; i++)
     {
         model.Run(images.AsSpan(i * 64, 64), logits);
-        if (ArgMax(logits) == labels[i]) correct++;
+        predictions[i] = ArgMax(logits);
+        if (predictions[i] == labels[i]) correct++;
     }
+    // Top-1 agreement with the model's fp32 variant (the first row of each model).
+    if (variant.Name == "fp32") fp32Predictions[variant.Model] = predictions;
+    int[] reference = fp32Predictions[variant.Model];
+    int agreeing = predictions.Where((p, i) => p == reference[i]).Count();
 
     // Allocation per Run, measured on this thread after warm-up.
     model.Run(images.AsSpan(0, 64), logits);
@@ -42,26 +50,31 @@ foreach (var variant in Variant.All)
     for (int i = 0; i < allocationRuns; i++) model.Run(images.AsSpan((i % count) * 64, 64), logits);
     long allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / allocationRuns;
 
-    int next = 0, nextOrt = 0;
-    double[] medians = LatencyTimer.MedianMicroseconds(
-    [
+    int next = 0, nextOrt = 0, nextOrtInt8 = 0;
+    var contenders = new List<Action>
+    {
         () => { model.Run(images.AsSpan(next * 64, 64), logits); next = next + 1 == count ? 0 : next + 1; },
         () => { ort.Run(images.AsSpan(nextOrt * 64, 64)); nextOrt = nextOrt + 1 == count ? 0 : nextOrt + 1; },
-    ]);
+    };
+    if (ortInt8 is not null)
+        contenders.Add(() => { ortInt8.Run(images.AsSpan(nextOrtInt8 * 64, 64)); nextOrtInt8 = nextOrtInt8 + 1 == count ? 0 : nextOrtInt8 + 1; });
+    double[] medians = LatencyTimer.MedianMicroseconds(contenders);
 
     var row = new Row(variant.Model, variant.Name, Math.Round(100.0 * correct / count, 2), variant.WeightsBytes,
-        Math.Round(medians[0], 3), Math.Round(medians[1], 3), allocated);
+        Math.Round(medians[0], 3), Math.Round(medians[1], 3), allocated,
+        ortInt8 is null ? null : Math.Round(medians[2], 3), Math.Round(100.0 * agreeing / count, 2));
     rows.Add(row);
     if (json) Console.WriteLine(JsonSerializer.Serialize(row, RowJson.Default.Row));
 }
 
 if (!json)
 {
-    Console.WriteLine($"{"model",-14}{"variant",-10}{"accuracy %",11}{"weights B",12}{"latency µs",12}{"ORT fp32 µs",13}{"ratio",8}{"alloc B/run",13}");
+    Console.WriteLine($"{"model",-14}{"variant",-14}{"accuracy %",11}{"agree %",9}{"weights B",12}{"latency µs",12}{"ORT fp32 µs",13}{"ratio",7}{"ORT int8 µs",13}{"alloc B/run",13}");
     foreach (var r in rows)
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Model,-14}{r.Variant,-10}{r.Accuracy,11:0.0}{r.WeightsBytes,12:N0}{r.LatencyUs,12:0.00}{r.OrtFp32LatencyUs,13:0.00}{r.LatencyUs / r.OrtFp32LatencyUs,8:0.00}{r.AllocBytesPerRun,13}"));
-    Console.WriteLine($"{count} test digits; latency = median per batch-1 call, side by side in this process; ratio = latency / ORT fp32.");
+            $"{r.Model,-14}{r.Variant,-14}{r.Accuracy,11:0.0}{r.Agreement,9:0.0}{r.WeightsBytes,12:N0}{r.LatencyUs,12:0.00}{r.OrtFp32LatencyUs,13:0.00}{r.LatencyUs / r.OrtFp32LatencyUs,7:0.00}{(r.OrtInt8LatencyUs is double q ? q.ToString("0.00", CultureInfo.InvariantCulture) : "—"),13}{r.AllocBytesPerRun,13}"));
+    Console.WriteLine($"{count} test digits; latency = median per batch-1 call, side by side in this process; ratio = latency / ORT fp32;");
+    Console.WriteLine("agree = top-1 agreement with the model's fp32 variant; ORT int8 = ONNX Runtime on the build's QDQ export.");
 }
 return 0;
 

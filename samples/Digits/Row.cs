@@ -4,7 +4,9 @@ namespace Digits;
 
 /// <summary>
 /// One result row. The JSON keys are a contract (CI and the issues read them): add keys, never rename.
-/// accuracy is in percent of the 500 test digits; latencies are median microseconds per batch-1 call.
+/// accuracy and agreement (top-1 agreement with the model's fp32 variant) are in percent of the 500 test digits;
+/// latencies are median microseconds per batch-1 call; ort_int8_latency_us is ONNX Runtime on the build's QDQ export
+/// (static int8 rows only, null elsewhere).
 /// </summary>
 public sealed record Row(
     [property: JsonPropertyName("model")] string Model,
@@ -13,7 +15,9 @@ public sealed record Row(
     [property: JsonPropertyName("weights_bytes")] long WeightsBytes,
     [property: JsonPropertyName("latency_us")] double LatencyUs,
     [property: JsonPropertyName("ort_fp32_latency_us")] double OrtFp32LatencyUs,
-    [property: JsonPropertyName("alloc_bytes_per_run")] long AllocBytesPerRun);
+    [property: JsonPropertyName("alloc_bytes_per_run")] long AllocBytesPerRun,
+    [property: JsonPropertyName("ort_int8_latency_us")] double? OrtInt8LatencyUs,
+    [property: JsonPropertyName("agreement")] double Agreement);
 
 [JsonSerializable(typeof(Row))]
 internal sealed partial class RowJson : JsonSerializerContext;

@@ -342,16 +342,26 @@ public sealed partial class CompressGenerator
 
         private void EmitRunCore()
         {
-            bool usesArena = false;
-            var weightViews = new SortedSet<WeightsType>();
+            var arenaViews = new SortedSet<ElementType>();
+            var weightViews = new SortedSet<ElementType>();
             foreach (StepSpec step in _plan.Steps)
             {
-                CollectBuffers(step.Arguments, ref usesArena, weightViews);
+                CollectBuffers(step.Arguments, arenaViews, weightViews);
             }
 
+            bool usesArena = arenaViews.Count > 0;
             string arena = FreeName("arena");
-            var views = new Dictionary<WeightsType, string>();
-            foreach (WeightsType type in weightViews)
+            var typedArenas = new Dictionary<ElementType, string>();
+            foreach (ElementType type in arenaViews)
+            {
+                if (type != ElementType.None)
+                {
+                    typedArenas[type] = FreeName("arena" + type);
+                }
+            }
+
+            var views = new Dictionary<ElementType, string>();
+            foreach (ElementType type in weightViews)
             {
                 views[type] = FreeName("weights" + type);
             }
@@ -367,7 +377,18 @@ public sealed partial class CompressGenerator
                 _w.Line("var " + arena + " = this._arena.Span;");
             }
 
-            foreach (KeyValuePair<WeightsType, string> view in views)
+            if (typedArenas.Count > 0)
+            {
+                _w.Line("// The same arena memory viewed as " + string.Join(" and ", Map(typedArenas.Keys, ArenaViewDescription))
+                    + "; offsets count elements of each view's type.");
+            }
+
+            foreach (KeyValuePair<ElementType, string> view in typedArenas)
+            {
+                _w.Line("var " + view.Value + " = " + ArenaView(view.Key, arena) + ";");
+            }
+
+            foreach (KeyValuePair<ElementType, string> view in views)
             {
                 _w.Line("var " + view.Value + " = this._weights." + view.Key + ";");
             }
@@ -389,7 +410,7 @@ public sealed partial class CompressGenerator
                 var arguments = new List<string>(step.Arguments.Count);
                 foreach (ArgumentSpec argument in step.Arguments)
                 {
-                    arguments.Add(Argument(argument, arena, views));
+                    arguments.Add(Argument(argument, arena, typedArenas, views));
                 }
 
                 string call = Runtime + step.Call + "(" + string.Join(", ", arguments) + ");";
@@ -476,13 +497,13 @@ public sealed partial class CompressGenerator
             + (_plan.Inputs.Count > 0 ? ", " : "")
             + string.Join(", ", Map(_plan.Outputs, o => SpanOfFloat + " " + o.Identifier));
 
-        private string Argument(ArgumentSpec argument, string arena, Dictionary<WeightsType, string> views) => argument switch
+        private string Argument(ArgumentSpec argument, string arena, Dictionary<ElementType, string> typedArenas, Dictionary<ElementType, string> views) => argument switch
         {
             SpanArgument span => span.Source switch
             {
                 SpanSource.Input => _plan.Inputs[span.Index].Identifier + Slice(span),
                 SpanSource.Output => _plan.Outputs[span.Index].Identifier + Slice(span),
-                SpanSource.Arena => arena + Slice(span),
+                SpanSource.Arena => (span.Type == ElementType.None ? arena : typedArenas[span.Type]) + Slice(span),
                 _ => views.TryGetValue(span.Type, out string? view) ? view + Slice(span) : "default",
             },
             EmptySpanArgument => "default",
@@ -490,31 +511,51 @@ public sealed partial class CompressGenerator
             FloatArgument f => Float(f.Text),
             BoolArgument b => b.Value ? "true" : "false",
             EnumArgument e => Runtime + e.Name,
-            NewArgument n => "new " + Runtime + n.Type + "(" + string.Join(", ", Map(n.Arguments, a => Argument(a, arena, views))) + ")",
+            NewArgument n => "new " + Runtime + n.Type + "(" + string.Join(", ", Map(n.Arguments, a => Argument(a, arena, typedArenas, views))) + ")",
             _ => throw new InvalidOperationException("Unknown argument " + argument.GetType().Name),
         };
 
         private static string Slice(SpanArgument span) => ".Slice(" + Int(span.Offset) + ", " + Int(span.Length) + ")";
 
-        /// <summary>Records which buffers the steps use, so <c>RunCore</c> declares only those locals. Weights views exist only when there are weights.</summary>
-        private void CollectBuffers(EquatableArray<ArgumentSpec> arguments, ref bool usesArena, SortedSet<WeightsType> weightViews)
+        /// <summary>
+        /// Records which buffers the steps use, so <c>RunCore</c> declares only those locals: arena views by element type
+        /// (<see cref="ElementType.None"/> for floats), weights views only when there are weights.
+        /// </summary>
+        private void CollectBuffers(EquatableArray<ArgumentSpec> arguments, SortedSet<ElementType> arenaViews, SortedSet<ElementType> weightViews)
         {
             foreach (ArgumentSpec argument in arguments)
             {
                 switch (argument)
                 {
-                    case SpanArgument { Source: SpanSource.Arena }:
-                        usesArena = true;
+                    case SpanArgument { Source: SpanSource.Arena } span:
+                        arenaViews.Add(span.Type);
                         break;
                     case SpanArgument { Source: SpanSource.Weights } span when _plan.Weights.Bytes > 0:
                         weightViews.Add(span.Type);
                         break;
                     case NewArgument n:
-                        CollectBuffers(n.Arguments, ref usesArena, weightViews);
+                        CollectBuffers(n.Arguments, arenaViews, weightViews);
                         break;
                 }
             }
         }
+
+        /// <summary>The expression viewing the float arena as <paramref name="type"/>.</summary>
+        private static string ArenaView(ElementType type, string arena) => type switch
+        {
+            ElementType.U8 => "global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(" + arena + ")",
+            ElementType.I8 => "global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, sbyte>(" + arena + ")",
+            ElementType.I32 => "global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(" + arena + ")",
+            _ => throw new InvalidOperationException("No arena view for " + type),
+        };
+
+        private static string ArenaViewDescription(ElementType type) => type switch
+        {
+            ElementType.U8 => "bytes (u8 activations, kernel scratch)",
+            ElementType.I8 => "signed bytes",
+            ElementType.I32 => "32-bit integers",
+            _ => type.ToString(),
+        };
 
         /// <summary><paramref name="name"/>, or it with underscores appended until no tensor parameter has that name.</summary>
         private string FreeName(string name)

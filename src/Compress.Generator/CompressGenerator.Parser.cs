@@ -471,7 +471,7 @@ public sealed partial class CompressGenerator
             string kind = ReadString(kindValue, path + ".span");
             SpanSource source;
             int index = 0;
-            WeightsType type = WeightsType.None;
+            ElementType type = ElementType.None;
             long extent;
             string buffer;
             switch (kind)
@@ -495,25 +495,34 @@ public sealed partial class CompressGenerator
                     buffer = kind + " '" + CSharpNames.Unescape(tensors[index].Identifier) + "'";
                     break;
                 case "arena":
-                    AllowOnly(value, path, "span", "offset", "length");
+                    AllowOnly(value, path, "span", "type", "offset", "length");
                     source = SpanSource.Arena;
-                    extent = context.ArenaFloats;
-                    buffer = "the arena";
+                    if (value.Find("type") is { } arenaType)
+                    {
+                        // A typed view of the same float memory: offset and length count elements of the type.
+                        int arenaElementSize;
+                        (type, arenaElementSize, string arenaTypeName) = ReadElementType(arenaType.Value, path);
+                        if (type == ElementType.F32)
+                        {
+                            type = ElementType.None;
+                        }
+
+                        extent = (long)context.ArenaFloats * 4 / arenaElementSize;
+                        buffer = type == ElementType.None ? "the arena" : "the arena (" + extent.ToString(CultureInfo.InvariantCulture) + " " + arenaTypeName + " elements)";
+                    }
+                    else
+                    {
+                        extent = context.ArenaFloats;
+                        buffer = "the arena";
+                    }
+
                     break;
                 case "weights":
                     AllowOnly(value, path, "span", "type", "offset", "length");
                     source = SpanSource.Weights;
-                    JsonValue typeValue = Member(value, "type");
-                    string typeName = ReadString(typeValue, path + ".type");
                     int elementSize;
-                    (type, elementSize) = typeName switch
-                    {
-                        "f32" => (WeightsType.F32, 4),
-                        "i8" => (WeightsType.I8, 1),
-                        "u8" => (WeightsType.U8, 1),
-                        "i32" => (WeightsType.I32, 4),
-                        _ => throw Malformed(typeValue, "\"" + path + ".type\" is \"" + Printable(typeName) + "\"; expected \"f32\", \"i8\", \"u8\" or \"i32\""),
-                    };
+                    string typeName;
+                    (type, elementSize, typeName) = ReadElementType(Member(value, "type"), path);
                     extent = context.WeightsBytes / elementSize;
                     buffer = "the weights (" + extent.ToString(CultureInfo.InvariantCulture) + " " + typeName + " elements)";
                     break;
@@ -529,6 +538,20 @@ public sealed partial class CompressGenerator
             }
 
             return new SpanArgument { Source = source, Index = index, Type = type, Offset = offset, Length = length };
+        }
+
+        /// <summary>A span's <c>"type"</c>: the element type, its size in bytes, and its name.</summary>
+        private (ElementType Type, int Size, string Name) ReadElementType(JsonValue typeValue, string path)
+        {
+            string typeName = ReadString(typeValue, path + ".type");
+            return typeName switch
+            {
+                "f32" => (ElementType.F32, 4, typeName),
+                "i8" => (ElementType.I8, 1, typeName),
+                "u8" => (ElementType.U8, 1, typeName),
+                "i32" => (ElementType.I32, 4, typeName),
+                _ => throw Malformed(typeValue, "\"" + path + ".type\" is \"" + Printable(typeName) + "\"; expected \"f32\", \"i8\", \"u8\" or \"i32\""),
+            };
         }
 
         private string ReadFloatText(JsonValue value, string path)

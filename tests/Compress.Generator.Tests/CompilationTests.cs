@@ -29,6 +29,7 @@ public sealed class CompilationTests
         "tiny.plan.json",
         "quant.plan.json",
         "hostile.plan.json",
+        "int8_cnn.plan.json",
     };
 
     [Theory]

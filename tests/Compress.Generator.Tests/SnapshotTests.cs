@@ -23,6 +23,7 @@ public sealed class SnapshotTests
         { "digits_cnn.plan.json", "Digits.Vision.ConvNet.g.cs" },
         { "fusion.plan.json", "Fusion.g.cs" },
         { "hostile.plan.json", "Odd.namespace.class.g.cs" },
+        { "int8_cnn.plan.json", "Vision.Int8.TinyCnn.g.cs" },
         { "quant.plan.json", "Quant.Int8Model.g.cs" },
         { "tiny.plan.json", "Tiny.Model.g.cs" },
     };

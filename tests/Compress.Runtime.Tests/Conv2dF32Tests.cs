@@ -109,7 +109,7 @@ public class Conv2dF32Tests
 
     public delegate void Tile(ref float w, ref float col, nint colStride, int k, ref float y, nint yStride, int rows, ref float bias, bool hasBias, in FusedActivation act);
 
-    public static TheoryData<string> Tiles() => new() { "8x32 Vector512", "8x16 Vector512", "8x8 Vector256", "8x4 Vector128", "8x1 Scalar" };
+    public static TheoryData<string> Tiles() => new() { "8x32 Vector512", "8x16 Vector512", "8x8 Vector256", "8x4 Vector128", "8x1 Vector256", "8x1 Scalar" };
 
     /// <summary>Each micro-kernel on its own against a dot-product loop (narrower tiles run on any CPU).</summary>
     [Theory]
@@ -122,6 +122,7 @@ public class Conv2dF32Tests
             "8x16 Vector512" => (Conv2dF32.Tile_F32_8x16_Vector512, 16),
             "8x8 Vector256" => (Conv2dF32.Tile_F32_8x8_Vector256, 8),
             "8x4 Vector128" => (Conv2dF32.Tile_F32_8x4_Vector128, 4),
+            "8x1 Vector256" => (Conv2dF32.Tile_F32_8x1_Vector256, 1),
             _ => (Conv2dF32.Tile_F32_8x1_Scalar, 1),
         };
         var rng = new Random(3);

@@ -66,6 +66,6 @@ public class DepthwiseConv2dF32Tests
     public void ScratchLength_ZeroWhenReadingInputDirectly()
     {
         Assert.Equal(0, DepthwiseConv2dF32.ScratchLength(Dw(1, 3, 9, 21, 3, 3)));
-        Assert.Equal(10 * 10, DepthwiseConv2dF32.ScratchLength(Dw(1, 16, 8, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)));
+        Assert.Equal(16 * (10 * 10 + 16), DepthwiseConv2dF32.ScratchLength(Dw(1, 16, 8, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)));
     }
 }

@@ -24,6 +24,9 @@ public class PoolF32Tests
     {
         new(1, 32, 8, 8, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false),   // the CNN's MaxPool
         new(1, 3, 8, 40, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false),   // wide: Vector512 stride-2 chunks
+        new(2, 2, 7, 9, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false),    // 2×2/2 fast path, odd input (last row/column unused)
+        new(1, 2, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true),     // 2×2/2 ceil mode: clipped windows, generic path
+        new(1, 1, 4, 70, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false),   // 2×2/2 fast path, 35 outputs: 16 + 16 + 3
         new(2, 3, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),
         new(1, 2, 10, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false),  // stride 1 with pads
         new(1, 2, 7, 7, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, true),     // ceil mode: clipped last window

@@ -46,25 +46,17 @@ public class IsaProbeTests
 }
 
 /// <summary>
-/// Re-runs every kernel test in a child <c>dotnet test</c> with an ISA switched off, so the dispatch picks the
-/// Vector256, Vector128 and scalar paths on a machine whose default is Vector512. On .NET 10 the AVX-512 switch is
-/// <c>DOTNET_EnableAVX512</c>; the older <c>DOTNET_EnableAVX512F</c> no longer has an effect (both are set).
+/// Re-runs every kernel test (trait Category=Kernel) in a child <c>dotnet test</c> with an ISA switched off, so the
+/// dispatch picks the Vector256, Vector128 and scalar paths on a machine whose default is Vector512. On .NET 10 the
+/// AVX-512 switch is <c>DOTNET_EnableAVX512</c>; the older <c>DOTNET_EnableAVX512F</c> no longer has an effect (both
+/// are set). One class per path so xunit runs the three children in parallel.
 /// </summary>
-public class SimdPathTests
+internal static class SimdChild
 {
-    public static TheoryData<string, string> Paths() => new()
-    {
-        { "DOTNET_EnableAVX512=0;DOTNET_EnableAVX512F=0", "Vector256" },
-        { "DOTNET_EnableAVX2=0", "Vector128" },
-        { "DOTNET_EnableHWIntrinsic=0", "Scalar" },
-    };
-
-    [Theory]
-    [MemberData(nameof(Paths))]
-    public void KernelTests_PassOnPath(string environment, string expectedIsa)
+    public static void Run(string environment, string expectedIsa)
     {
         if (Environment.GetEnvironmentVariable(Simd.ExpectedIsaVariable) is not null) return; // never recurse
-        string assembly = typeof(SimdPathTests).Assembly.Location;
+        string assembly = typeof(SimdChild).Assembly.Location;
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
         {
@@ -84,11 +76,29 @@ public class SimdPathTests
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "child test run timed out");
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(4)), "child test run timed out");
         string output = stdout + stderr.Result;
         Assert.True(process.ExitCode == 0, $"Kernel tests failed with {environment}:\n{output}");
         var passed = Regex.Match(output, @"Passed:\s+(\d+)");
         Assert.True(passed.Success, $"No test summary with {environment}:\n{output}");
         Assert.True(int.Parse(passed.Groups[1].Value) >= 200, $"Too few kernel tests ran with {environment}:\n{output}");
     }
+}
+
+public class SimdPathVector256Tests
+{
+    [Fact]
+    public void KernelTests_PassWithoutAvx512() => SimdChild.Run("DOTNET_EnableAVX512=0;DOTNET_EnableAVX512F=0", "Vector256");
+}
+
+public class SimdPathVector128Tests
+{
+    [Fact]
+    public void KernelTests_PassWithoutAvx2() => SimdChild.Run("DOTNET_EnableAVX2=0", "Vector128");
+}
+
+public class SimdPathScalarTests
+{
+    [Fact]
+    public void KernelTests_PassWithoutHardwareIntrinsics() => SimdChild.Run("DOTNET_EnableHWIntrinsic=0", "Scalar");
 }

@@ -12,8 +12,11 @@ internal enum SpanSource
     Weights,
 }
 
-/// <summary>The element type of a weights view (<c>"type"</c>): selects <c>ModelWeights.F32/I8/U8/I32</c>.</summary>
-internal enum WeightsType
+/// <summary>
+/// The element type of a weights or arena view (<c>"type"</c>): selects <c>ModelWeights.F32/I8/U8/I32</c> for weights,
+/// and a <c>MemoryMarshal</c> view of the float arena (<c>arenaU8</c>, <c>arenaI8</c>, <c>arenaI32</c>) for the arena.
+/// </summary>
+internal enum ElementType
 {
     None,
     F32,
@@ -30,8 +33,11 @@ internal sealed record SpanArgument : ArgumentSpec
     /// <summary>The input or output index; 0 for the arena and weights.</summary>
     public required int Index { get; init; }
 
-    /// <summary>The weights element type; <see cref="WeightsType.None"/> unless <see cref="Source"/> is weights.</summary>
-    public required WeightsType Type { get; init; }
+    /// <summary>
+    /// The element type: always set for weights; for the arena <see cref="ElementType.None"/> means floats (a plan's
+    /// <c>"f32"</c> reads as None too), otherwise a typed view; None for inputs and outputs.
+    /// </summary>
+    public required ElementType Type { get; init; }
 
     public required int Offset { get; init; }
 

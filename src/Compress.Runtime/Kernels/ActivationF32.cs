@@ -13,6 +13,7 @@ public static class ActivationF32
 {
     /// <summary>y = act(x); <paramref name="x"/> and <paramref name="y"/> may be the same memory.</summary>
     /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Apply(ReadOnlySpan<float> x, Span<float> y, FusedActivation act)
     {
         Guard.AtLeast(y.Length, x.Length, nameof(y));
@@ -63,12 +64,17 @@ public static class ActivationF32
         _ => throw new ArgumentOutOfRangeException(nameof(act), act.Kind, null),
     };
 
-    /// <summary>The register-fusable activations on one scalar (Sigmoid/Tanh pass through; see <see cref="PostPass"/>).</summary>
+    /// <summary>The register-fusable activations on one scalar (Sigmoid/Tanh pass through; see <see cref="PostPass"/>).
+    /// No calls, so it can sit in a loop that keeps vectors in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Fused(float x, in FusedActivation act) => act.Kind switch
     {
-        ActivationKind.None or ActivationKind.Sigmoid or ActivationKind.Tanh => x,
-        _ => Scalar(x, act),
+        ActivationKind.Relu => x > 0f ? x : 0f,
+        ActivationKind.LeakyRelu => x < 0f ? act.Alpha * x : x,
+        ActivationKind.Clip => MathF.Min(MathF.Max(x, act.Alpha), act.Beta),
+        ActivationKind.HardSigmoid => MathF.Max(0f, MathF.Min(1f, act.Alpha * x + act.Beta)),
+        ActivationKind.HardSwish => x * MathF.Max(0f, MathF.Min(1f, x * (1f / 6f) + 0.5f)),
+        _ => x,
     };
 
     /// <summary>The register-fusable activations on 16 lanes (Sigmoid/Tanh pass through; see <see cref="PostPass"/>).</summary>
@@ -151,4 +157,43 @@ public static class ActivationF32
         for (nint i = 0; i < n; i++)
             Unsafe.Add(ref y, i) = Scalar(Unsafe.Add(ref x, i), act);
     }
+}
+
+/// <summary>
+/// An activation epilogue as a type, so hot loops can be specialised per activation (no switch, and no jump table
+/// splitting the register allocator's live ranges inside the loop). <see cref="AnyEpilogue"/> covers the rest.
+/// </summary>
+internal interface IEpilogue
+{
+    static abstract float Apply(float v, in FusedActivation act);
+    static abstract Vector128<float> Apply(Vector128<float> v, in FusedActivation act);
+    static abstract Vector256<float> Apply(Vector256<float> v, in FusedActivation act);
+    static abstract Vector512<float> Apply(Vector512<float> v, in FusedActivation act);
+}
+
+/// <summary>No activation (also Sigmoid/Tanh, which <see cref="ActivationF32.PostPass"/> applies afterwards).</summary>
+internal readonly struct IdentityEpilogue : IEpilogue
+{
+    public static float Apply(float v, in FusedActivation act) => v;
+    public static Vector128<float> Apply(Vector128<float> v, in FusedActivation act) => v;
+    public static Vector256<float> Apply(Vector256<float> v, in FusedActivation act) => v;
+    public static Vector512<float> Apply(Vector512<float> v, in FusedActivation act) => v;
+}
+
+/// <summary>max(x, 0).</summary>
+internal readonly struct ReluEpilogue : IEpilogue
+{
+    public static float Apply(float v, in FusedActivation act) => v > 0f ? v : 0f;
+    public static Vector128<float> Apply(Vector128<float> v, in FusedActivation act) => Vector128.MaxNative(v, Vector128<float>.Zero);
+    public static Vector256<float> Apply(Vector256<float> v, in FusedActivation act) => Vector256.MaxNative(v, Vector256<float>.Zero);
+    public static Vector512<float> Apply(Vector512<float> v, in FusedActivation act) => Vector512.MaxNative(v, Vector512<float>.Zero);
+}
+
+/// <summary>Any register-fusable activation, chosen at run time.</summary>
+internal readonly struct AnyEpilogue : IEpilogue
+{
+    public static float Apply(float v, in FusedActivation act) => ActivationF32.Fused(v, act);
+    public static Vector128<float> Apply(Vector128<float> v, in FusedActivation act) => ActivationF32.Apply(v, act);
+    public static Vector256<float> Apply(Vector256<float> v, in FusedActivation act) => ActivationF32.Apply(v, act);
+    public static Vector512<float> Apply(Vector512<float> v, in FusedActivation act) => ActivationF32.Apply(v, act);
 }

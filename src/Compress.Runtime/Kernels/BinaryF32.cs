@@ -8,6 +8,7 @@ namespace Compress.Runtime.Kernels;
 public static partial class BinaryF32
 {
     /// <summary>y = act(a op b), where element (i0,i1,i2,i3) of y reads a[i0·A0 + i1·A1 + i2·A2 + i3·A3] and likewise b.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Run(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, in Broadcast4 bc, FusedActivation act)
     {
         Validate(a.Length, b.Length, y.Length, bc);

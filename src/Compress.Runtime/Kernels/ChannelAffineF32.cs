@@ -9,6 +9,7 @@ namespace Compress.Runtime.Kernels;
 public static partial class ChannelAffineF32
 {
     /// <summary>y = act(x·scale[c] + shift[c]) over [outer, channels, inner]; x and y may be the same memory.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y,
         int outer, int channels, int inner, FusedActivation act)
     {

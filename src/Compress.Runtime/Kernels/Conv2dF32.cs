@@ -56,6 +56,7 @@ public static partial class Conv2dF32
     }
 
     /// <summary>y = act(Conv(x, W) + bias) over NCHW tensors. An empty bias means none.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> packedW, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
         in Conv2dShape shape, FusedActivation act)
     {
@@ -114,8 +115,34 @@ public static partial class Conv2dF32
             for (; j + 4 <= p; j += 4)
                 Tile_F32_8x4_Vector128(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // Leftover pixels (and whole 1×1 planes, e.g. squeeze-excite convs) vectorised over the 8 output channels.
+            for (; j < p; j++)
+                Tile_F32_8x1_Vector256(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+        }
         for (; j < p; j++)
             Tile_F32_8x1_Scalar(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+    }
+
+    /// <summary>Micro-kernel: 8 output channels × 1 pixel with the channels in the vector (a packed weight block row
+    /// is 8 consecutive channels): per k one weight load and one broadcast of col, two accumulators over alternate k.</summary>
+    [SkipLocalsInit]
+    internal static void Tile_F32_8x1_Vector256(ref float w, ref float col, nint colStride, int k, ref float y, nint yStride, int rows, ref float bias, bool hasBias, in FusedActivation act)
+    {
+        Vector256<float> a0 = default, a1 = default;
+        int kk = 0;
+        for (; kk + 2 <= k; kk += 2)
+        {
+            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w, (nuint)(kk * BlockRows)), Vector256.Create(Unsafe.Add(ref col, kk * colStride)), a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w, (nuint)((kk + 1) * BlockRows)), Vector256.Create(Unsafe.Add(ref col, (kk + 1) * colStride)), a1);
+        }
+        if (kk < k)
+            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w, (nuint)(kk * BlockRows)), Vector256.Create(Unsafe.Add(ref col, kk * colStride)), a0);
+        Span<float> lanes = stackalloc float[BlockRows];
+        (a0 + a1).CopyTo(lanes);
+        for (int r = 0; r < rows; r++)
+            Unsafe.Add(ref y, r * yStride) = ActivationF32.Fused(lanes[r] + (hasBias ? Unsafe.Add(ref bias, r) : 0f), act);
     }
 
     /// <summary>
@@ -147,18 +174,18 @@ public static partial class Conv2dF32
                     int q1 = Math.Max(q0, Math.Min(ow, iw - dx <= 0 ? 0 : (iw - dx + sw - 1) / sw));
                     if (r1 <= r0 || q1 <= q0)
                     {
-                        Zero(ref dst, p);
+                        Block.Zero(ref dst, p);
                         continue;
                     }
-                    Zero(ref dst, r0 * ow);
-                    Zero(ref Unsafe.Add(ref dst, r1 * ow), (oh - r1) * ow);
+                    Block.Zero(ref dst, r0 * ow);
+                    Block.Zero(ref Unsafe.Add(ref dst, r1 * ow), (oh - r1) * ow);
                     if (shift)
                     {
                         // Rows r0..r1 of the shifted plane in one copy, then the |dx| wrapped-around columns zeroed.
                         int from = r0 * ow + q0, to = (r1 - 1) * ow + q1;
-                        Copy(ref Unsafe.Add(ref plane, from + dy * iw + dx), ref Unsafe.Add(ref dst, from), to - from);
-                        for (int q = 0; q < q0; q++) ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
-                        for (int q = q1; q < ow; q++) ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
+                        Block.Copy(ref Unsafe.Add(ref plane, from + dy * iw + dx), ref Unsafe.Add(ref dst, from), to - from);
+                        for (int q = 0; q < q0; q++) Block.ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
+                        for (int q = q1; q < ow; q++) Block.ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
                         continue;
                     }
                     for (int r = r0; r < r1; r++)
@@ -169,7 +196,7 @@ public static partial class Conv2dF32
                         ref float src = ref Unsafe.Add(ref plane, (r * sh + dy) * iw + q0 * sw + dx);
                         if (sw == 1)
                         {
-                            Copy(ref src, ref Unsafe.Add(ref d, q0), q1 - q0);
+                            Block.Copy(ref src, ref Unsafe.Add(ref d, q0), q1 - q0);
                         }
                         else
                         {
@@ -180,41 +207,6 @@ public static partial class Conv2dF32
                 }
             }
         }
-    }
-
-    /// <summary>Copies n floats between non-overlapping buffers; inlined vector loop, cheaper than a memmove call for the short runs im2col makes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Copy(ref float src, ref float dst, int n)
-    {
-        nint i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16) Vector512.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
-    }
-
-    /// <summary>Zeroes <paramref name="rows"/> floats <paramref name="stride"/> apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ZeroColumn(ref float dst, nint stride, int rows)
-    {
-        for (int r = 0; r < rows; r++) Unsafe.Add(ref dst, r * stride) = 0f;
-    }
-
-    /// <summary>Zeroes n floats.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Zero(ref float dst, int n)
-    {
-        nint i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16) Vector512<float>.Zero.StoreUnsafe(ref dst, (nuint)i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8) Vector256<float>.Zero.StoreUnsafe(ref dst, (nuint)i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4) Vector128<float>.Zero.StoreUnsafe(ref dst, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref dst, i) = 0f;
     }
 
     /// <summary>The reference: im2col, then one dot product per output in k order.</summary>

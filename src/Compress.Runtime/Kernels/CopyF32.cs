@@ -7,6 +7,7 @@ namespace Compress.Runtime.Kernels;
 public static partial class CopyF32
 {
     /// <summary>y[r·dstStride + i] = x[r·srcStride + i] for r &lt; rows, i &lt; rowLength.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Rows(ReadOnlySpan<float> x, Span<float> y, int rows, int rowLength, int srcStride, int dstStride)
     {
         Guard.NonNegative(rows, nameof(rows));
@@ -21,6 +22,7 @@ public static partial class CopyF32
     }
 
     /// <summary>ONNX Transpose: y in output order, y[i0..i5] = x[Σ i_d·S_d].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Permute(ReadOnlySpan<float> x, Span<float> y, in Permute6 p)
     {
         if (p.D0 < 0 || p.D1 < 0 || p.D2 < 0 || p.D3 < 0 || p.D4 < 0 || p.D5 < 0

@@ -43,6 +43,7 @@ public static partial class GemmF32
     }
 
     /// <summary>y[j] = act(Σₖ x[k]·B[k,j] + bias[j]) for j &lt; n (a Gemm with one row). An empty bias means none.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Gemv(ReadOnlySpan<float> x, ReadOnlySpan<float> packedB, ReadOnlySpan<float> bias, Span<float> y, int k, int n, FusedActivation act)
     {
         Guard.AtLeast(packedB.Length, PackedLength(k, n), nameof(packedB));
@@ -65,6 +66,7 @@ public static partial class GemmF32
     }
 
     /// <summary>C[i,j] = act(Σₖ A[i,k]·B[k,j] + bias[j]) with A row-major m×k and C row-major m×n. An empty bias means none.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Gemm(ReadOnlySpan<float> a, ReadOnlySpan<float> packedB, ReadOnlySpan<float> bias, Span<float> c, int m, int k, int n, FusedActivation act)
     {
         Guard.NonNegative(m, nameof(m));

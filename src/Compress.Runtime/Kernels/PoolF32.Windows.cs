@@ -210,6 +210,84 @@ public static partial class PoolF32
         return Vector256.Create(Vector256.Shuffle(lo, idx).GetLower(), Vector256.Shuffle(hi, idx).GetLower());
     }
 
+    /// <summary>Lanes 1, 3, 5, … of the 32 lanes lo:hi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Odds(Vector512<float> lo, Vector512<float> hi)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.PermuteVar16x32x2(lo, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+        var idx = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 14);
+        return Vector512.Create(Vector512.Shuffle(lo, idx).GetLower(), Vector512.Shuffle(hi, idx).GetLower());
+    }
+
+    /// <summary>Lanes 1, 3, 5, … of the 16 lanes lo:hi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Odds(Vector256<float> lo, Vector256<float> hi)
+    {
+        var idx = Vector256.Create(1, 3, 5, 7, 0, 2, 4, 6);
+        return Vector256.Create(Vector256.Shuffle(lo, idx).GetLower(), Vector256.Shuffle(hi, idx).GetLower());
+    }
+
+    /// <summary>Lanes 1, 3, 5, 7 of the 8 lanes lo:hi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Odds(Vector128<float> lo, Vector128<float> hi)
+    {
+        if (Sse.IsSupported) return Sse.Shuffle(lo, hi, 0b11_01_11_01);
+        return Vector128.Create(lo.GetElement(1), lo.GetElement(3), hi.GetElement(1), hi.GetElement(3));
+    }
+
+    /// <summary>Whether the shape is the common 2×2 / stride 2 MaxPool with every window inside the input.</summary>
+    internal static bool Is2x2Stride2(in Pool2dShape s) =>
+        s.KernelHeight == 2 && s.KernelWidth == 2 && s.StrideHeight == 2 && s.StrideWidth == 2 && s.PadTop == 0 && s.PadLeft == 0
+        && s.DilationHeight == 1 && s.DilationWidth == 1 && 2 * s.OutHeight <= s.InHeight && 2 * s.OutWidth <= s.InWidth;
+
+    /// <summary>
+    /// MaxPool 2×2 stride 2 without padding: each output row is max(rows 2r, 2r+1) taken column-wise, then max of
+    /// even and odd columns — a few instructions per vector of outputs, one tight loop over all rows of all planes.
+    /// Same comparisons as the reference (max is exact), so results agree bit for bit.
+    /// </summary>
+    internal static void Max2x2S2_F32(ref float x, ref float y, in Pool2dShape s)
+    {
+        int rows = s.Planes * s.OutHeight, outW = s.OutWidth, inW = s.InWidth, inPlane = s.InPlane, outH = s.OutHeight;
+        for (int r = 0; r < rows; r++)
+        {
+            int pl = r / outH, oh = r - pl * outH;
+            ref float a = ref Unsafe.Add(ref x, (nint)pl * inPlane + (nint)(2 * oh) * inW);
+            ref float b = ref Unsafe.Add(ref a, inW);
+            ref float o = ref Unsafe.Add(ref y, (nint)r * outW);
+            int ow = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; ow + 16 <= outW; ow += 16)
+                {
+                    nuint c = (nuint)(2 * ow);
+                    var lo = Vector512.Max(Vector512.LoadUnsafe(ref a, c), Vector512.LoadUnsafe(ref b, c));
+                    var hi = Vector512.Max(Vector512.LoadUnsafe(ref a, c + 16), Vector512.LoadUnsafe(ref b, c + 16));
+                    Vector512.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
+                }
+            if (Vector256.IsHardwareAccelerated)
+                for (; ow + 8 <= outW; ow += 8)
+                {
+                    nuint c = (nuint)(2 * ow);
+                    var lo = Vector256.Max(Vector256.LoadUnsafe(ref a, c), Vector256.LoadUnsafe(ref b, c));
+                    var hi = Vector256.Max(Vector256.LoadUnsafe(ref a, c + 8), Vector256.LoadUnsafe(ref b, c + 8));
+                    Vector256.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
+                }
+            if (Vector128.IsHardwareAccelerated)
+                for (; ow + 4 <= outW; ow += 4)
+                {
+                    nuint c = (nuint)(2 * ow);
+                    var lo = Vector128.Max(Vector128.LoadUnsafe(ref a, c), Vector128.LoadUnsafe(ref b, c));
+                    var hi = Vector128.Max(Vector128.LoadUnsafe(ref a, c + 4), Vector128.LoadUnsafe(ref b, c + 4));
+                    Vector128.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
+                }
+            for (; ow < outW; ow++)
+            {
+                int c = 2 * ow;
+                Unsafe.Add(ref o, ow) = MathF.Max(MathF.Max(MathF.Max(Unsafe.Add(ref a, c), Unsafe.Add(ref a, c + 1)), Unsafe.Add(ref b, c)), Unsafe.Add(ref b, c + 1));
+            }
+        }
+    }
+
     /// <summary>Lanes 0, 2, 4, 6 of the 8 lanes lo:hi.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Evens(Vector128<float> lo, Vector128<float> hi)

@@ -10,6 +10,7 @@ public static partial class PoolF32
 {
     /// <summary>ONNX MaxPool: y = max over the window's taps that fall inside the input (pads never win;
     /// a window with no tap inside gives 0).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Max(ReadOnlySpan<float> x, Span<float> y, in Pool2dShape shape)
     {
         shape.Validate();
@@ -18,6 +19,11 @@ public static partial class PoolF32
         if (!Vector128.IsHardwareAccelerated || shape.OutPlane == 0)
         {
             Max_F32_Scalar(x, y, shape);
+            return;
+        }
+        if (Is2x2Stride2(shape))
+        {
+            Max2x2S2_F32(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape);
             return;
         }
         Windows<MaxOp>(x, y, shape, false, 0, 0);
@@ -29,6 +35,7 @@ public static partial class PoolF32
     /// [−PadTop, InHeight + padBottom) × [−PadLeft, InWidth + padRight), with padBottom/padRight implied by the output
     /// size (the smallest pads that hold every window; see the overload to give them explicitly).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Average(ReadOnlySpan<float> x, Span<float> y, in Pool2dShape shape, bool countIncludePad)
     {
         shape.Validate();
@@ -42,6 +49,7 @@ public static partial class PoolF32
     /// the taps inside [−PadTop, InHeight + <paramref name="padBottom"/>) × [−PadLeft, InWidth + <paramref name="padRight"/>)
     /// (ONNX Runtime's rule when ceil_mode windows overhang the pads); otherwise the taps inside the input.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Average(ReadOnlySpan<float> x, Span<float> y, in Pool2dShape shape, bool countIncludePad, int padBottom, int padRight)
     {
         shape.Validate();
@@ -58,6 +66,7 @@ public static partial class PoolF32
     }
 
     /// <summary>ONNX GlobalAveragePool: y[p] = mean of plane p, for <paramref name="planes"/> = N·C planes of <paramref name="planeSize"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int planes, int planeSize)
     {
         Guard.NonNegative(planes, nameof(planes));

@@ -9,6 +9,7 @@ namespace Compress.Runtime.Kernels;
 public static partial class SoftmaxF32
 {
     /// <summary>Softmax over the middle dimension of x viewed as [outer, axis, inner]; x and y may be the same memory.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void Run(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
     {
         Guard.NonNegative(outer, nameof(outer));

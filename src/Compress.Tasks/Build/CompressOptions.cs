@@ -10,8 +10,26 @@ public sealed record CompressOptions
     public string? ValidationLabels { get; init; }
     public string? CalibrationData { get; init; }
 
-    /// <summary>Largest accepted |compiled − ONNX Runtime| relative to the outputs' scale.</summary>
-    public double Tolerance { get; init; } = 1e-4;
+    /// <summary>
+    /// Largest accepted |compiled − ONNX Runtime| relative to the outputs' scale. Null: 1e-4 for fp32; for quantised
+    /// variants no error bound is enforced (the report and summary state the error and the agreement instead).
+    /// </summary>
+    public double? Tolerance { get; init; }
+
+    /// <summary>Quantisation mode (Int8, Int8Dynamic, Int4), or null for fp32.</summary>
+    public string? Quantize { get; init; }
+
+    /// <summary>Calibration method for static int8: MinMax, Percentile (default) or Entropy.</summary>
+    public string? CalibrationMethod { get; init; }
+
+    /// <summary>Percentile for <c>CalibrationMethod="Percentile"</c> (default 99.99).</summary>
+    public double CalibrationPercentile { get; init; } = 99.99;
+
+    /// <summary>Nodes kept in fp32 (names separated by ';').</summary>
+    public string? Exclude { get; init; }
+
+    /// <summary>Values per int4 scale along k (default 32).</summary>
+    public string? Int4BlockSize { get; init; }
 
     /// <summary>Cap on validation samples; 0 skips validation, null uses every sample.</summary>
     public int? ValidationSamples { get; init; }

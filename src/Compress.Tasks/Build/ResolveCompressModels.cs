@@ -21,7 +21,8 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
     /// <summary>The items with resolved metadata: ClassName, Namespace, FullClassName, PlanFile, WeightsFile, ReportFile, StampFile, ResourceName, data paths, DataInputs, StampLines.</summary>
     [Output] public ITaskItem[] Resolved { get; set; } = [];
 
-    static readonly string[] KnownMetadata = ["ClassName", "Namespace", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples"];
+    static readonly string[] KnownMetadata = ["ClassName", "Namespace", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples",
+        "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize"];
 
     public override bool Execute()
     {
@@ -72,10 +73,20 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
                 $"CompressModel '{item.ItemSpec}' would generate class {full}, which '{other}' already generates. Give one of them a different ClassName.", modelPath);
         byClass[full] = item.ItemSpec;
 
-        double tolerance = 1e-4;
+        double tolerance = 0;
         string tol = item.GetMetadata("Tolerance");
         if (tol.Length > 0 && (!double.TryParse(tol, NumberStyles.Float, CultureInfo.InvariantCulture, out tolerance) || !(tolerance > 0) || double.IsInfinity(tolerance)))
             throw Bad(item, modelPath, "Tolerance", tol, "a positive number such as 1e-4");
+        string quantize = item.GetMetadata("Quantize");
+        if (quantize.Equals("None", StringComparison.OrdinalIgnoreCase) || quantize.Equals("Fp32", StringComparison.OrdinalIgnoreCase)) quantize = "";
+        if (quantize.Length > 0 && !new[] { "Int8", "Int8Dynamic", "Int4" }.Contains(quantize, StringComparer.OrdinalIgnoreCase))
+            throw Bad(item, modelPath, "Quantize", quantize, "one of None, Int8, Int8Dynamic, Int4");
+        string method = item.GetMetadata("CalibrationMethod");
+        if (method.Length > 0 && !new[] { "MinMax", "Percentile", "Entropy" }.Contains(method, StringComparer.OrdinalIgnoreCase))
+            throw Bad(item, modelPath, "CalibrationMethod", method, "one of MinMax, Percentile, Entropy");
+        string percentile = item.GetMetadata("CalibrationPercentile");
+        if (percentile.Length > 0 && (!double.TryParse(percentile, NumberStyles.Float, CultureInfo.InvariantCulture, out double pct) || pct < 50 || pct > 100))
+            throw Bad(item, modelPath, "CalibrationPercentile", percentile, "a number from 50 to 100 such as 99.99");
         string samples = item.GetMetadata("ValidationSamples");
         if (samples.Length > 0 && (!int.TryParse(samples, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 0))
             throw Bad(item, modelPath, "ValidationSamples", samples, "a whole number ≥ 0 (0 skips validation)");
@@ -108,7 +119,12 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         result.SetMetadata("ValidationData", validation);
         result.SetMetadata("ValidationLabels", labels);
         result.SetMetadata("CalibrationData", calibration);
-        result.SetMetadata("Tolerance", tolerance.ToString("R", CultureInfo.InvariantCulture));
+        result.SetMetadata("Tolerance", tol.Length == 0 ? "" : tolerance.ToString("R", CultureInfo.InvariantCulture));
+        result.SetMetadata("Quantize", quantize);
+        result.SetMetadata("CalibrationMethod", method);
+        result.SetMetadata("CalibrationPercentile", percentile);
+        result.SetMetadata("Exclude", item.GetMetadata("Exclude"));
+        result.SetMetadata("Int4BlockSize", item.GetMetadata("Int4BlockSize"));
         result.SetMetadata("ValidationSamples", samples);
         result.SetMetadata("DataInputs", string.Join(";", new[] { validation, labels, calibration }.Where(p => p.Length > 0)));
         // Everything that changes the outputs, one line each: the stamp file is rewritten only when this changes,

@@ -39,6 +39,9 @@ public static class ErrorCodes
     /// <summary>ONNX Runtime could not run the original model to produce reference outputs.</summary>
     public const string ReferenceRuntime = "CMP011";
 
+    /// <summary>The model is already quantised (QDQ/QOperator ops, integer weights); Quantize needs the fp32 model.</summary>
+    public const string AlreadyQuantized = "CMP013";
+
     /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
     public const string Internal = "CMP099";
 }

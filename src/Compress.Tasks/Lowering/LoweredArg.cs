@@ -20,6 +20,9 @@ public abstract record LoweredArg
     /// <param name="Write">True when the kernel writes it (an output span).</param>
     internal sealed record Value(string Name, int Offset, int Length, bool Write) : LoweredArg;
 
-    /// <summary>Kernel scratch: arena floats live from the first to the last step that names <paramref name="Id"/>.</summary>
-    internal sealed record Scratch(int Id, int Length) : LoweredArg;
+    /// <summary>
+    /// Kernel scratch: <paramref name="Length"/> arena elements of <paramref name="ElementType"/> (null: floats; <c>"u8"</c>:
+    /// bytes) live from the first to the last step that names <paramref name="Id"/>.
+    /// </summary>
+    internal sealed record Scratch(int Id, int Length, string? ElementType = null) : LoweredArg;
 }

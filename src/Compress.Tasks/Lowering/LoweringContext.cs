@@ -11,9 +11,10 @@ namespace Compress.Tasks.Lowering;
 /// calls, weights, scratch and aliases. It also owns value storage: every value belongs to a storage group (values
 /// that share memory: aliases such as Reshape outputs, and activations computed in place); a group lives in a
 /// graph input, a graph output, the weights, or the arena, where <see cref="ModelLowering"/> places it afterwards
-/// from the steps' reads and writes.
+/// from the steps' reads and writes. A value may also have a u8 (quantised) representation in its own group
+/// (LoweringContext.Quantized.cs); an arena group holds floats unless it says otherwise.
 /// </summary>
-public sealed class LoweringContext
+public sealed partial class LoweringContext
 {
     enum Pin { Arena, Input, Output, Weights }
 
@@ -25,6 +26,12 @@ public sealed class LoweringContext
         /// <summary>Input/output position, or element offset in the weights.</summary>
         public int PinIndex { get; set; }
         public List<string> Members { get; } = [];
+        /// <summary>The plan element type of the storage: null for floats, <c>"u8"</c> for a quantised representation.</summary>
+        public string? ElementType { get; init; }
+        /// <summary>True once a step writes the group (aliases and in-place results share the flag).</summary>
+        public bool Written { get; set; }
+        /// <summary>Holds its value: written, or a graph input or constant.</summary>
+        public bool Available => Written || Pin is Pin.Input or Pin.Weights;
     }
 
     internal sealed record Draft(string Node, string Op, string Comment, string Call, LoweredArg[] Args);
@@ -33,6 +40,7 @@ public sealed class LoweringContext
     readonly Dictionary<string, int> _lastRead;
     readonly List<(int Output, string Source, string Target)> _outputCopies = [];
     readonly List<Draft> _steps = [];
+    readonly Dictionary<string, int> _readyAfterStep = new(StringComparer.Ordinal);
     readonly WeightsBuilder _weights = new();
     int _nextGroupId;
     int _nextScratchId;
@@ -152,7 +160,7 @@ public sealed class LoweringContext
     public LoweredArg Read(string value, int offset, int length)
     {
         RequireFloat(value);
-        GroupOf(value);
+        EnsureF32(value);
         return new LoweredArg.Value(value, offset, length, Write: false);
     }
 
@@ -166,6 +174,7 @@ public sealed class LoweringContext
         var g = GroupOf(value);
         if (g.Pin is Pin.Input or Pin.Weights)
             throw new CompressException(ErrorCodes.Internal, $"Value '{value}'{Where()} lives in a read-only {g.Pin.ToString().ToLowerInvariant()} span but is written.");
+        g.Written = true;
         return new LoweredArg.Value(value, offset, length, Write: true);
     }
 
@@ -200,6 +209,7 @@ public sealed class LoweringContext
     {
         if (_fusedArg is not null && args.Any(a => ReferenceEquals(a, _fusedArg)) && _fused is { Kind: not ActivationKind.None } f)
             comment += " + " + Activations.Describe(f);
+        if (_nodeNote is not null && ReferenceEquals(node, _node)) comment += _nodeNote;
         _steps.Add(new Draft(node.Label, node.OpType, comment, call, args));
     }
 
@@ -211,6 +221,9 @@ public sealed class LoweringContext
     public void AliasOrCopy(Node node, string output, string input)
     {
         RequireFloat(input);
+        // A u8 representation travels with the alias for free; without an f32 one, none is made here (a reader or,
+        // for a graph output, EndNode dequantises).
+        if (AliasU8(node, output, input) && !GroupOf(input).Available) return;
         var from = GroupOf(input);
         var to = GroupOf(output);
         if (from.Length != to.Length)
@@ -268,6 +281,7 @@ public sealed class LoweringContext
         _fused = Activations.ReadFused(node);
         _fusedArg = null;
         _fusedConsumed = false;
+        _nodeNote = null;
     }
 
     /// <summary>Applies a fused activation the lowerer did not pass to a kernel, in place on the node's output.</summary>
@@ -280,6 +294,10 @@ public sealed class LoweringContext
             Emit(node, PlanCalls.Activation, $"{Activations.Describe(f)} (fused into {node.OpType}, in place)",
                 Read(y), Write(y), Activation(f));
         }
+        DequantizeGraphOutputs(node);
+        // The node's outputs hold their final contents once its last step has run (or, for an alias, already did).
+        foreach (string o in node.Outputs)
+            if (o.Length > 0) _readyAfterStep[o] = _steps.Count - 1;
         _node = null;
     }
 
@@ -294,8 +312,11 @@ public sealed class LoweringContext
         }
     }
 
-    /// <summary>Places every arena group and scratch buffer, then resolves the steps to plan steps.</summary>
-    internal (List<PlanStep> Steps, int ArenaFloats) Resolve()
+    /// <summary>
+    /// Places every arena group and scratch buffer, then resolves the steps to plan steps and says where each graph
+    /// value lives (see <see cref="LoweredModel.ValueLocations"/>).
+    /// </summary>
+    internal (List<PlanStep> Steps, int ArenaFloats, Dictionary<string, SpanArg> Locations, Dictionary<string, int> ReadyAfterStep) Resolve()
     {
         var buffers = new List<ArenaPlanner.Buffer>();
         var groupBuffer = new Dictionary<Group, int>();
@@ -312,10 +333,10 @@ public sealed class LoweringContext
                         else if (!written.Contains(g))
                             throw new CompressException(ErrorCodes.Internal,
                                 $"Step {s} ({_steps[s].Node}) reads '{v.Name}' before any step writes it.");
-                        Touch(groupBuffer, g, g.Length, s);
+                        Touch(groupBuffer, g, Bytes(g.Length, g.ElementType), s);
                         break;
                     case LoweredArg.Scratch sc:
-                        Touch(scratchBuffer, sc.Id, sc.Length, s);
+                        Touch(scratchBuffer, sc.Id, Bytes(sc.Length, sc.ElementType), s);
                         break;
                 }
             }
@@ -327,23 +348,52 @@ public sealed class LoweringContext
             else { index[key] = buffers.Count; buffers.Add(new ArenaPlanner.Buffer(length, step, step)); }
         }
 
-        var placement = ArenaPlanner.Plan(buffers);
+        // Planned in bytes (values of mixed element sizes); every offset is 64-byte aligned, so a float offset is bytes / 4.
+        var placement = ArenaPlanner.PlanBytes(buffers);
         var steps = new List<PlanStep>(_steps.Count);
         foreach (var d in _steps)
         {
             var args = d.Args.Select(a => a switch
             {
                 LoweredArg.Fixed f => f.Arg,
-                LoweredArg.Scratch sc => PlanArg.Arena(placement.Offsets[scratchBuffer[sc.Id]], sc.Length),
+                LoweredArg.Scratch sc => PlanArg.Arena(placement.ByteOffsets[scratchBuffer[sc.Id]] / PlanElementSize(sc.ElementType), sc.Length, sc.ElementType),
                 LoweredArg.Value v => ResolveValue(v, groupBuffer, placement),
                 _ => throw new InvalidOperationException(),
             }).ToArray();
             steps.Add(new PlanStep(d.Node, d.Op, d.Comment, d.Call, args));
         }
-        return (steps, placement.TotalFloats);
+        var (locations, ready) = ValueLocations(groupBuffer, placement);
+        return (steps, placement.TotalBytes / sizeof(float), locations, ready);
     }
 
-    PlanArg ResolveValue(LoweredArg.Value v, Dictionary<Group, int> groupBuffer, ArenaPlanner.Placement placement)
+    /// <summary>
+    /// The whole storage span of every graph input and node output that has storage (aliases and in-place results
+    /// share their group's span), and the step after which it holds the value. Constants and the internal output-copy
+    /// targets are left out, as are values no step touches (unused extra outputs).
+    /// </summary>
+    (Dictionary<string, SpanArg>, Dictionary<string, int>) ValueLocations(Dictionary<Group, int> groupBuffer, ArenaPlanner.BytePlacement placement)
+    {
+        // A value's float storage may also be written after its producer ends (a lazy DequantizeU8 in a quantised
+        // plan): then it is ready after that write.
+        var lastWrite = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int s = 0; s < _steps.Count; s++)
+            foreach (var arg in _steps[s].Args)
+                if (arg is LoweredArg.Value { Write: true } w) lastWrite[w.Name] = s;
+        var locations = new Dictionary<string, SpanArg>(StringComparer.Ordinal);
+        var ready = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, g) in _groups)
+        {
+            if (name.StartsWith('\0') || Graph.IsConstant(name)) continue;
+            if (g.Pin == Pin.Arena && !groupBuffer.ContainsKey(g)) continue;
+            // Graph inputs are there before the first step (−1).
+            int after = Math.Max(_readyAfterStep.GetValueOrDefault(name, -1), lastWrite.GetValueOrDefault(name, -1));
+            locations[name] = (SpanArg)ResolveValue(new LoweredArg.Value(name, 0, g.Length, Write: false), groupBuffer, placement);
+            ready[name] = after;
+        }
+        return (locations, ready);
+    }
+
+    PlanArg ResolveValue(LoweredArg.Value v, Dictionary<Group, int> groupBuffer, ArenaPlanner.BytePlacement placement)
     {
         var g = _groups[v.Name];
         if (v.Offset < 0 || v.Length < 0 || v.Offset + (long)v.Length > g.Length)
@@ -353,9 +403,15 @@ public sealed class LoweringContext
             Pin.Input => PlanArg.Input(g.PinIndex, v.Offset, v.Length),
             Pin.Output => PlanArg.Output(g.PinIndex, v.Offset, v.Length),
             Pin.Weights => PlanArg.Weights(g.PinIndex + v.Offset, v.Length),
-            _ => PlanArg.Arena(placement.Offsets[groupBuffer[g]] + v.Offset, v.Length),
+            _ => PlanArg.Arena(placement.ByteOffsets[groupBuffer[g]] / PlanElementSize(g.ElementType) + v.Offset, v.Length, g.ElementType),
         };
     }
+
+    static int PlanElementSize(string? elementType) => SpanArg.ElementSize(elementType);
+
+    static int Bytes(int length, string? elementType) =>
+        (long)length * PlanElementSize(elementType) is var b && b <= int.MaxValue ? (int)b
+            : throw new CompressException(ErrorCodes.UnsupportedOp, $"A buffer of {length} {elementType ?? "f32"} elements exceeds {int.MaxValue} bytes.");
 
     // ───────────────────────────── storage groups ─────────────────────────────
 
@@ -387,7 +443,10 @@ public sealed class LoweringContext
     {
         if (keep.Pin != Pin.Arena && drop.Pin != Pin.Arena)
             throw new InvalidOperationException("Two pinned storage groups cannot merge.");
+        if (keep.ElementType != drop.ElementType)
+            throw new InvalidOperationException($"Storage of element type {keep.ElementType ?? "f32"} cannot merge with {drop.ElementType ?? "f32"}.");
         if (drop.Pin != Pin.Arena) { keep.Pin = drop.Pin; keep.PinIndex = drop.PinIndex; }
+        keep.Written |= drop.Written;
         foreach (string m in drop.Members)
         {
             keep.Members.Add(m);

@@ -1,9 +1,12 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Cryptography;
 using Compress.Tasks.Diagnostics;
 using Compress.Tasks.Graph;
+using Compress.Tasks.Lowering.Quantized;
 using Compress.Tasks.Plan;
+using Compress.Tasks.Quantization;
 
 namespace Compress.Tasks.Lowering;
 
@@ -22,11 +25,21 @@ public static class ModelLowering
     public static string DefaultProducer { get; } = "Compress.Tasks " + (typeof(ModelLowering).Assembly.GetName().Version is { } v
         ? $"{v.Major}.{v.Minor}.{Math.Max(0, v.Build)}" : "0.0.0");
 
+    /// <param name="canonical">The canonical graph (shapes inferred).</param>
+    /// <param name="options">Class name, resource name, provenance.</param>
+    /// <param name="quantization">
+    /// The quantisation passes' result, or null for fp32. A node decided Int8, Int8Dynamic or Int4 runs the quantised
+    /// kernel of <see cref="Quantized.QuantizedLowering.All"/> for its op when the kernels support its form, else its fp32
+    /// kernel (the step comments say why); fp32 ↔ u8 conversions are placed where the representations meet. Inputs and
+    /// outputs stay float32, so the generated API is the same as fp32. With null, or with every node fp32, the plan is
+    /// byte for byte the fp32 plan.
+    /// </param>
     /// <exception cref="CompressException">
     /// CMP004 for an unsupported op or op form (naming the nodes and listing the supported ops), CMP009 for a
-    /// non-float32 graph input or output, CMP005 for unknown shapes, CMP006 for invalid class names.
+    /// non-float32 graph input or output, CMP005 for unknown shapes, CMP006 for invalid class names; CMP099 when a
+    /// quantised node's input has no u8 parameters (an incomplete quantisation result).
     /// </exception>
-    public static LoweredModel Lower(Graph.Graph canonical, LoweringOptions options)
+    public static LoweredModel Lower(Graph.Graph canonical, LoweringOptions options, QuantizationResult? quantization = null)
     {
         ArgumentNullException.ThrowIfNull(canonical);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,14 +50,22 @@ public static class ModelLowering
         var live = LiveNodes(canonical);
         CheckSupported(live);
 
-        var ctx = new LoweringContext(canonical, live);
+        var decisions = new Dictionary<string, NodeDecision>(StringComparer.Ordinal);
+        foreach (var d in quantization?.Decisions ?? []) decisions.TryAdd(d.Node, d);
+        var ctx = new LoweringContext(canonical, live)
+        {
+            Quantization = quantization,
+            U8Demand = quantization is null ? new HashSet<string>() : QuantizedLowering.U8Demand(live, canonical, decisions, quantization),
+        };
+        var quantized = new List<(Node Node, NodePrecision Precision)>();
         for (int i = 0; i < live.Count; i++)
         {
             var node = live[i];
             ctx.BeginNode(node, i);
             try
             {
-                OpLowerers.Find(node.OpType)!.Lower(node, ctx);
+                if (quantization is not null && LowerQuantized(node, ctx, decisions) is { } precision) quantized.Add((node, precision));
+                else OpLowerers.Find(node.OpType)!.Lower(node, ctx);
             }
             catch (Exception e) when (e is not CompressException)
             {
@@ -54,7 +75,7 @@ public static class ModelLowering
             ctx.EndNode();
         }
         ctx.EmitOutputCopies();
-        var (steps, arenaFloats) = ctx.Resolve();
+        var (steps, arenaFloats, locations, readyAfterStep) = ctx.Resolve();
         byte[] weights = ctx.WeightsBlob.ToArray();
 
         var identifiers = PlanIdentifiers.AssignUnique(inputs.Select(i => i.Name).Concat(canonical.Outputs.Select(o => o.Name)), options.ClassName);
@@ -74,7 +95,7 @@ public static class ModelLowering
                 options.SourceOpsets ?? FormatOpsets(info.Opsets)),
             Namespace = options.Namespace,
             ClassName = options.ClassName,
-            Summary = Summary(live, weights.Length),
+            Summary = Summary(live, weights.Length, quantized),
             Weights = new PlanWeights(options.WeightsResourceName ?? options.FullClassName + ".weights", weights.Length,
                 Convert.ToHexStringLower(SHA256.HashData(weights))),
             ArenaFloats = arenaFloats,
@@ -83,8 +104,43 @@ public static class ModelLowering
             Outputs = canonical.Outputs.Select((v, j) => Tensor(v.Name, identifiers[inputs.Count + j])).ToArray(),
             Steps = steps.ToArray(),
         };
-        return new LoweredModel(plan, weights);
+        return new LoweredModel(plan, weights)
+        {
+            ValueLocations = locations.ToFrozenDictionary(StringComparer.Ordinal),
+            ValueReadyAfterStep = readyAfterStep.ToFrozenDictionary(StringComparer.Ordinal),
+        };
     }
+
+    /// <summary>
+    /// Runs the node's quantised lowerer when its precision is not fp32 and the kernels support its form; returns the
+    /// precision it ran at, or null (nothing emitted: the fp32 lowerer runs, with the reason in its step comments when
+    /// the passes had decided otherwise).
+    /// </summary>
+    static NodePrecision? LowerQuantized(Node node, LoweringContext ctx, IReadOnlyDictionary<string, NodeDecision> decisions)
+    {
+        var precision = QuantizedLowering.PrecisionOf(node, decisions);
+        if (precision == NodePrecision.Fp32) return null;
+        bool decided = decisions.ContainsKey(node.Label);
+        if (QuantizedLowering.Find(node.OpType, precision) is not { } lowerer)
+        {
+            if (decided && !QuantizedLowering.AliasOps.Contains(node.OpType))
+                ctx.NoteFallback($"no {Describe(precision)} kernel for {node.OpType}");
+            return null;
+        }
+        string? reason = lowerer.TryLower(node, ctx);
+        if (reason is null) return precision;
+        if (decided) ctx.NoteFallback(reason);
+        return null;
+    }
+
+    /// <summary>"int8", "int8 dynamic", "int4".</summary>
+    static string Describe(NodePrecision p) => p switch
+    {
+        NodePrecision.Int8 => "int8",
+        NodePrecision.Int8Dynamic => "int8 dynamic",
+        NodePrecision.Int4 => "int4",
+        _ => "fp32",
+    };
 
     /// <summary>The graph inputs a caller supplies: those without an initializer (IR &lt; 4 lists weights as inputs too).</summary>
     internal static IReadOnlyList<ValueInfo> RuntimeInputs(Graph.Graph g) => g.Inputs.Where(i => !g.IsConstant(i.Name)).ToList();
@@ -151,8 +207,11 @@ public static class ModelLowering
     static bool IsBatchDynamic(IReadOnlyList<ValueInfo> tensors) =>
         tensors.Count > 0 && tensors.All(t => t.Shape is { Rank: > 0 } s && !s.Dims[0].IsKnown);
 
-    /// <summary>"fp32 · 3 Gemm, 2 fused Relu · 203,176 weight bytes".</summary>
-    static string Summary(IReadOnlyList<Node> nodes, int weightBytes)
+    /// <summary>
+    /// "fp32 · 3 Gemm, 2 fused Relu · 203,176 weight bytes"; with quantised nodes
+    /// "int8 · 3 Gemm, 2 fused Relu · 3 of 3 nodes quantised · 52,480 weight bytes".
+    /// </summary>
+    static string Summary(IReadOnlyList<Node> nodes, int weightBytes, IReadOnlyList<(Node Node, NodePrecision Precision)> quantized)
     {
         var parts = new List<string>();
         foreach (var g in nodes.GroupBy(n => n.OpType)) parts.Add($"{g.Count()} {g.Key}");
@@ -160,6 +219,9 @@ public static class ModelLowering
                      .GroupBy(a => a!.Value.Kind))
             parts.Add($"{g.Count()} fused {g.Key}");
         string ops = parts.Count == 0 ? "no ops" : string.Join(", ", parts);
-        return string.Create(CultureInfo.InvariantCulture, $"fp32 · {ops} · {weightBytes:N0} weight bytes");
+        if (quantized.Count == 0) return string.Create(CultureInfo.InvariantCulture, $"fp32 · {ops} · {weightBytes:N0} weight bytes");
+        string precision = string.Join(" + ", quantized.Select(q => q.Precision).Distinct().Order().Select(Describe));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{precision} · {ops} · {quantized.Count} of {nodes.Count} nodes quantised · {weightBytes:N0} weight bytes");
     }
 }

@@ -29,6 +29,20 @@ internal sealed class WeightsBuilder
         return Add(bytes) / sizeof(float);
     }
 
+    /// <summary>Adds signed bytes; returns their offset in bytes (the <c>i8</c> view).</summary>
+    public int AddI8(ReadOnlySpan<sbyte> data) => Add(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data).ToArray());
+
+    /// <summary>Adds bytes; returns their offset (the <c>u8</c> view).</summary>
+    public int AddU8(ReadOnlySpan<byte> data) => Add(data.ToArray());
+
+    /// <summary>Adds 32-bit integers; returns their offset in ints (the <c>i32</c> view).</summary>
+    public int AddI32(ReadOnlySpan<int> data)
+    {
+        var bytes = new byte[checked(data.Length * sizeof(int))];
+        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * sizeof(int)), data[i]);
+        return Add(bytes) / sizeof(int);
+    }
+
     int Add(byte[] bytes)
     {
         Added++;

@@ -24,9 +24,31 @@ public static class PlanCalls
     public const string CopyRows = $"Kernels.{nameof(CopyF32)}.{nameof(CopyF32.Rows)}";
     public const string Permute = $"Kernels.{nameof(CopyF32)}.{nameof(CopyF32.Permute)}";
 
-    /// <summary>Every call name above.</summary>
+    /// <summary>Every fp32 call name above (what an fp32 plan can contain).</summary>
     public static IReadOnlyList<string> All { get; } =
         [Gemv, Gemm, Conv2d, DepthwiseConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute];
+
+    // ───────────── quantised kernels (docs/runtime-kernels-int8.md) ─────────────
+
+    /// <summary>f32 → u8 where an fp32 value enters an int8 region: y = clamp(round(x/scale) + zp, 0, 255).</summary>
+    public const string Quantize = $"Kernels.{nameof(QuantizeF32)}.{nameof(QuantizeF32.Run)}";
+    /// <summary>u8 → f32 where an int8 value feeds an fp32 node or a graph output: y = scale·(x − zp).</summary>
+    public const string Dequantize = $"Kernels.{nameof(DequantizeU8)}.{nameof(DequantizeU8.Run)}";
+    public const string QGemv = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.Gemv)}";
+    public const string QGemm = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.Gemm)}";
+    public const string QGemvToF32 = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.GemvToF32)}";
+    public const string QGemmToF32 = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.GemmToF32)}";
+    public const string QGemvDynamic = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.GemvDynamic)}";
+    public const string QConv2d = $"Kernels.{nameof(QConv2dU8S8)}.{nameof(QConv2dU8S8.Run)}";
+    public const string QDepthwiseConv2d = $"Kernels.{nameof(QDepthwiseConv2dU8S8)}.{nameof(QDepthwiseConv2dU8S8.Run)}";
+    public const string MaxPoolU8 = $"Kernels.{nameof(PoolU8)}.{nameof(PoolU8.Max)}";
+    public const string GlobalAveragePoolU8 = $"Kernels.{nameof(PoolU8)}.{nameof(PoolU8.GlobalAverage)}";
+    public const string QBinary = $"Kernels.{nameof(QBinaryU8)}.{nameof(QBinaryU8.Run)}";
+    public const string GemvI4 = $"Kernels.{nameof(GemmF32I4)}.{nameof(GemmF32I4.Gemv)}";
+
+    /// <summary>Every int8/int4 call name above (what a quantised plan can contain besides <see cref="All"/>).</summary>
+    public static IReadOnlyList<string> Quantized { get; } =
+        [Quantize, Dequantize, QGemv, QGemm, QGemvToF32, QGemmToF32, QGemvDynamic, QConv2d, QDepthwiseConv2d, MaxPoolU8, GlobalAveragePoolU8, QBinary, GemvI4];
 
     /// <summary>Names of the <c>new</c> struct types a plan can build.</summary>
     public static class Structs
@@ -36,5 +58,6 @@ public static class PlanCalls
         public const string Pool2dShape = nameof(global::Compress.Runtime.Pool2dShape);
         public const string Broadcast4 = nameof(global::Compress.Runtime.Broadcast4);
         public const string Permute6 = nameof(global::Compress.Runtime.Permute6);
+        public const string Requant = nameof(global::Compress.Runtime.Requant);
     }
 }

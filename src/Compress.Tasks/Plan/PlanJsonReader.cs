@@ -78,8 +78,9 @@ public static class PlanJsonReader
             {
                 "input" => PlanArg.Input(Int(e, "index", path), Int(e, "offset", path), Int(e, "length", path)),
                 "output" => PlanArg.Output(Int(e, "index", path), Int(e, "offset", path), Int(e, "length", path)),
-                "arena" => PlanArg.Arena(Int(e, "offset", path), Int(e, "length", path)),
-                "weights" => PlanArg.Weights(Int(e, "offset", path), Int(e, "length", path), Str(e, "type", path)),
+                "arena" => PlanArg.Arena(Int(e, "offset", path), Int(e, "length", path),
+                    e.TryGetProperty("type", out _) ? ElementType(e, path) : null),
+                "weights" => PlanArg.Weights(Int(e, "offset", path), Int(e, "length", path), ElementType(e, path)),
                 "empty" => PlanArg.Empty,
                 _ => throw new InvalidDataException($"{path}.span is '{span}', expected input, output, arena, weights or empty."),
             };
@@ -91,6 +92,13 @@ public static class PlanJsonReader
         if (e.TryGetProperty("new", out _))
             return new NewArg(Str(e, "new", path), Arr(e, "args", path).Select((a, i) => ReadArg(a, $"{path}.args[{i}]")).ToArray());
         throw new InvalidDataException($"{path} has none of the keys span, int, float, bool, enum, new.");
+    }
+
+    static string ElementType(JsonElement e, string path)
+    {
+        string type = Str(e, "type", path);
+        return SpanArg.ElementTypes.Contains(type) ? type
+            : throw new InvalidDataException($"{path}.type is '{type}', expected one of {string.Join(", ", SpanArg.ElementTypes)}.");
     }
 
     /// <summary>Parses a float written by <see cref="PlanJsonWriter.FormatFloat"/>.</summary>

@@ -83,7 +83,10 @@ public static class PlanJsonWriter
     {
         SpanArg { Source: SpanSource.Input or SpanSource.Output } s =>
             $"{{ \"span\": {Str(s.Source == SpanSource.Input ? "input" : "output")}, \"index\": {Int(s.Index)}, \"offset\": {Int(s.Offset)}, \"length\": {Int(s.Length)} }}",
-        SpanArg { Source: SpanSource.Arena } s => $"{{ \"span\": \"arena\", \"offset\": {Int(s.Offset)}, \"length\": {Int(s.Length)} }}",
+        // "type" only for a typed view, so float arena spans (every fp32 plan) are written as before it existed.
+        SpanArg { Source: SpanSource.Arena, IsFloat: true } s => $"{{ \"span\": \"arena\", \"offset\": {Int(s.Offset)}, \"length\": {Int(s.Length)} }}",
+        SpanArg { Source: SpanSource.Arena } s =>
+            $"{{ \"span\": \"arena\", \"type\": {Str(s.ElementType!)}, \"offset\": {Int(s.Offset)}, \"length\": {Int(s.Length)} }}",
         SpanArg { Source: SpanSource.Weights } s =>
             $"{{ \"span\": \"weights\", \"type\": {Str(s.ElementType ?? SpanArg.F32)}, \"offset\": {Int(s.Offset)}, \"length\": {Int(s.Length)} }}",
         EmptyArg => "{ \"span\": \"empty\" }",

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Compress.Runtime;
 using Compress.Tasks.Plan;
 
@@ -10,23 +11,31 @@ namespace Compress.Tasks.Validation;
 /// positional constructors, exactly as the generator emits <c>new global::Compress.Runtime.T(…)</c>); spans are
 /// sliced on each call.
 /// </summary>
-internal sealed class PlanFrame(float[][] inputs, float[][] outputs, Arena arena, ModelWeights weights)
+internal sealed class PlanFrame(Arena arena, ModelWeights weights)
 {
     internal sealed record Step(int Index, SpanArg?[] Spans, object?[] Values, Action<PlanFrame> Run);
 
+    /// <summary>The run's inputs, one array per plan input; set per run (the frame itself is reused).</summary>
+    public float[][] Inputs { get; set; } = [];
+
+    /// <summary>The run's outputs, one array per plan output; set per run.</summary>
+    public float[][] Outputs { get; set; } = [];
+
     public Step Current { get; set; } = null!;
+
+    /// <summary>The memory a (checked) span names, read-only: an input, output, the arena or the f32 weights.</summary>
+    public ReadOnlySpan<float> Read(SpanArg s) => s.Source switch
+    {
+        SpanSource.Input => Inputs[s.Index].AsSpan(s.Offset, s.Length),
+        SpanSource.Output => Outputs[s.Index].AsSpan(s.Offset, s.Length),
+        SpanSource.Arena => arena.Span.Slice(s.Offset, s.Length),
+        _ => weights.F32.Slice(s.Offset, s.Length),
+    };
 
     public ReadOnlySpan<float> R(int i)
     {
         var s = Current.Spans[i];
-        if (s is null) return default;
-        return s.Source switch
-        {
-            SpanSource.Input => inputs[s.Index].AsSpan(s.Offset, s.Length),
-            SpanSource.Output => outputs[s.Index].AsSpan(s.Offset, s.Length),
-            SpanSource.Arena => arena.Span.Slice(s.Offset, s.Length),
-            _ => weights.F32.Slice(s.Offset, s.Length),
-        };
+        return s is null ? default : Read(s);
     }
 
     public Span<float> W(int i)
@@ -35,20 +44,51 @@ internal sealed class PlanFrame(float[][] inputs, float[][] outputs, Arena arena
         if (s is null) return default;
         return s.Source switch
         {
-            SpanSource.Output => outputs[s.Index].AsSpan(s.Offset, s.Length),
+            SpanSource.Output => Outputs[s.Index].AsSpan(s.Offset, s.Length),
             SpanSource.Arena => arena.Span.Slice(s.Offset, s.Length),
             _ => throw new InvalidOperationException($"Argument {i} is written but points at the read-only {s.Source}."),
         };
     }
 
+    // Typed views (int8 plans): an arena span with "type" views the same float memory as bytes or ints
+    // (MemoryMarshal, as the generated code does); a weights span views the blob as its type.
+
+    /// <summary>The bytes of a checked <c>u8</c> span (arena or weights).</summary>
+    public ReadOnlySpan<byte> ReadU8(SpanArg s) => s.Source == SpanSource.Arena
+        ? MemoryMarshal.AsBytes(arena.Span).Slice(s.Offset, s.Length)
+        : weights.U8.Slice(s.Offset, s.Length);
+
+    public ReadOnlySpan<byte> RU8(int i) => Current.Spans[i] is { } s ? ReadU8(s) : default;
+
+    public Span<byte> WU8(int i)
+    {
+        var s = Current.Spans[i];
+        if (s is null) return default;
+        return s.Source == SpanSource.Arena ? MemoryMarshal.AsBytes(arena.Span).Slice(s.Offset, s.Length)
+            : throw new InvalidOperationException($"Argument {i} is written but points at the read-only {s.Source}.");
+    }
+
+    public ReadOnlySpan<sbyte> RI8(int i) => Current.Spans[i] is not { } s ? default
+        : s.Source == SpanSource.Arena ? MemoryMarshal.Cast<float, sbyte>(arena.Span).Slice(s.Offset, s.Length)
+        : weights.I8.Slice(s.Offset, s.Length);
+
+    public ReadOnlySpan<int> RI32(int i) => Current.Spans[i] is not { } s ? default
+        : s.Source == SpanSource.Arena ? MemoryMarshal.Cast<float, int>(arena.Span).Slice(s.Offset, s.Length)
+        : weights.I32.Slice(s.Offset, s.Length);
+
     public int Int(int i) => (int)Current.Values[i]!;
 
     public bool Bool(int i) => (bool)Current.Values[i]!;
 
+    public float Float(int i) => (float)Current.Values[i]!;
+
     public T Value<T>(int i) where T : struct => (T)Current.Values[i]!;
 
-    /// <summary>Checks a step's arguments against the kernel's signature and decodes them.</summary>
-    public static Step Decode(ModelPlan plan, int index, string signature, Action<PlanFrame> run, int weightsF32)
+    /// <summary>
+    /// Checks a step's arguments against the kernel's signature and decodes them. Span tokens: <c>r</c>/<c>w</c> a float
+    /// span read/written; <c>ru8</c>/<c>wu8</c>, <c>ri8</c>, <c>ri32</c> a span of that element type (typed arena or weights).
+    /// </summary>
+    public static Step Decode(ModelPlan plan, int index, string signature, Action<PlanFrame> run, int weightsBytes)
     {
         var step = plan.Steps[index];
         string[] tokens = signature.Split(' ');
@@ -64,17 +104,22 @@ internal sealed class PlanFrame(float[][] inputs, float[][] outputs, Arena arena
             string at = $"{where} argument {i}";
             switch (t)
             {
-                case "r" or "w":
+                case "r" or "w" or "ru8" or "wu8" or "ri8" or "ri32":
                     if (arg is EmptyArg) break;
                     if (arg is not SpanArg s) throw new InvalidOperationException($"{at} must be a span, it is {arg}.");
-                    if (t == "w" && s.Source is SpanSource.Input or SpanSource.Weights)
+                    if (t[0] == 'w' && s.Source is SpanSource.Input or SpanSource.Weights)
                         throw new InvalidOperationException($"{at} is written by the kernel but points at the read-only {s.Source}.");
+                    string? want = t.Length == 1 ? null : t[1..];
+                    bool fits = want is null ? s.IsFloat : s.ElementType == want && s.Source is SpanSource.Arena or SpanSource.Weights;
+                    if (!fits)
+                        throw new InvalidOperationException($"{at} ({s}) holds {(s.IsFloat ? "f32" : s.ElementType)} elements; the kernel takes {want ?? "f32"}.");
                     long limit = s.Source switch
                     {
                         SpanSource.Input => s.Index < plan.Inputs.Count ? plan.Inputs[s.Index].Length : throw new InvalidOperationException($"{at}: there is no input {s.Index}."),
                         SpanSource.Output => s.Index < plan.Outputs.Count ? plan.Outputs[s.Index].Length : throw new InvalidOperationException($"{at}: there is no output {s.Index}."),
-                        SpanSource.Arena => plan.ArenaFloats,
-                        _ => s.ElementType == SpanArg.F32 ? weightsF32 : throw new InvalidOperationException($"{at}: weights of type '{s.ElementType}' are not supported yet."),
+                        // Typed views of the float arena and of the blob: limits in elements of the span's type.
+                        SpanSource.Arena => (long)plan.ArenaFloats * sizeof(float) / s.ElementBytes,
+                        _ => weightsBytes / s.ElementBytes,
                     };
                     if (s.Offset < 0 || s.Length < 0 || s.Offset + (long)s.Length > limit)
                         throw new InvalidOperationException($"{at} ({s}) lies outside its buffer of {limit} elements.");

@@ -12,15 +12,18 @@ namespace Compress.Tasks.Validation;
 /// dispatch table that decodes the arguments and calls the kernel.
 /// </summary>
 /// <remarks>
-/// The arena is allocated once and reused across <see cref="Run"/> calls, like a generated instance's. Unlike the
-/// generated code, the interpreter fills the arena (once) and every output (per run) with NaN first, so a plan or
-/// kernel that reads memory nobody wrote shows up as NaN in validation instead of passing by luck on zeros.
+/// The arena is allocated once and reused across runs, like a generated instance's (so an instance is not
+/// thread-safe). Unlike the generated code, the interpreter fills the arena (once) and every output (per run) with NaN
+/// first, so a plan or kernel that reads memory nobody wrote shows up as NaN in validation instead of passing by luck
+/// on zeros.
 /// </remarks>
-public sealed class PlanInterpreter
+public sealed partial class PlanInterpreter
 {
     readonly ModelWeights _weights;
     readonly Arena _arena;
     readonly PlanFrame.Step[] _steps;
+    readonly PlanFrame _frame;
+    readonly Frame _view;
 
     /// <exception cref="InvalidOperationException">
     /// A step calls a kernel the interpreter does not know, or its arguments do not fit the kernel's signature,
@@ -40,6 +43,8 @@ public sealed class PlanInterpreter
         _weights = ModelWeights.FromBytes(weights);
         _arena = new Arena(plan.ArenaFloats);
         _arena.Span.Fill(float.NaN);
+        _frame = new PlanFrame(_arena, _weights);
+        _view = new Frame(_frame);
         _steps = new PlanFrame.Step[plan.Steps.Count];
         for (int s = 0; s < plan.Steps.Count; s++)
         {
@@ -49,7 +54,7 @@ public sealed class PlanInterpreter
                     $"Step {s} ('{step.Node}') calls '{step.Call}', which the plan interpreter does not know. Known calls: {string.Join(", ", SupportedCalls)}.");
             // Overloads differ in their argument count, as C# overload resolution in the generated code sees them.
             var entry = overloads.FirstOrDefault(o => o.Arity == step.Args.Count) ?? overloads[0];
-            _steps[s] = PlanFrame.Decode(plan, s, entry.Signature, entry.Run, _weights.F32.Length);
+            _steps[s] = PlanFrame.Decode(plan, s, entry.Signature, entry.Run, _weights.ByteLength);
         }
     }
 
@@ -61,7 +66,77 @@ public sealed class PlanInterpreter
 
     /// <summary>Runs one sample (batch 1): one array per plan input in order; returns one array per plan output.</summary>
     /// <exception cref="ArgumentException">Wrong number of inputs or wrong input lengths.</exception>
-    public float[][] Run(float[][] inputs)
+    public float[][] Run(float[][] inputs) => Run(inputs, null);
+
+    /// <summary>
+    /// <see cref="Run(float[][])"/>, calling <paramref name="observer"/> with −1 before the first step and with each
+    /// step's index after it runs; the <see cref="Frame"/> it gets reads any value's current contents.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong number of inputs or wrong input lengths.</exception>
+    public float[][] Run(float[][] inputs, Action<int, Frame>? observer)
+    {
+        CheckInputs(inputs);
+        var outputs = new float[Plan.Outputs.Count][];
+        for (int o = 0; o < outputs.Length; o++) outputs[o] = new float[Plan.Outputs[o].Length];
+        RunInto(inputs, outputs, observer);
+        return outputs;
+    }
+
+    /// <summary>
+    /// Runs one sample into caller-owned <paramref name="outputs"/> (one array per plan output, filled with NaN first)
+    /// without allocating, calling <paramref name="observer"/> with −1 before the first step (inputs bound, nothing
+    /// computed) and with each step's index after it runs. The observer reads values through the <see cref="Frame"/>,
+    /// which is valid only during the call; exceptions it throws propagate unchanged.
+    /// </summary>
+    /// <remarks>
+    /// A value's contents are in its location (<see cref="Lowering.LoweredModel.ValueLocations"/>) from the step
+    /// <see cref="Lowering.LoweredModel.ValueReadyAfterStep"/> names until a later step reuses the memory, so read it
+    /// at that step. Repeated runs allocate nothing (the observer's own allocations aside), so calibration over any
+    /// number of samples runs in flat memory.
+    /// </remarks>
+    /// <exception cref="ArgumentException">Wrong number or lengths of inputs or outputs.</exception>
+    public void RunInto(float[][] inputs, float[][] outputs, Action<int, Frame>? observer = null)
+    {
+        CheckInputs(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputs.Length != Plan.Outputs.Count)
+            throw new ArgumentException($"The plan has {Plan.Outputs.Count} outputs but {outputs.Length} arrays were given.", nameof(outputs));
+        for (int o = 0; o < outputs.Length; o++)
+        {
+            if (outputs[o] is null || outputs[o].Length != Plan.Outputs[o].Length)
+                throw new ArgumentException($"Output {o} ('{Plan.Outputs[o].Name}') must have {Plan.Outputs[o].Length} values, it has {outputs[o]?.Length}.", nameof(outputs));
+            outputs[o].AsSpan().Fill(float.NaN);
+        }
+
+        _frame.Inputs = inputs;
+        _frame.Outputs = outputs;
+        try
+        {
+            observer?.Invoke(-1, _view);
+            for (int s = 0; s < _steps.Length; s++)
+            {
+                _frame.Current = _steps[s];
+                try
+                {
+                    _steps[s].Run(_frame);
+                }
+                catch (Exception e)
+                {
+                    var step = Plan.Steps[s];
+                    throw new InvalidOperationException($"Step {s} ('{step.Node}', {step.Call}) failed: {e.Message}", e);
+                }
+                observer?.Invoke(s, _view);
+            }
+        }
+        finally
+        {
+            // Do not keep the caller's arrays alive through the reused frame.
+            _frame.Inputs = [];
+            _frame.Outputs = [];
+        }
+    }
+
+    void CheckInputs(float[][] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Length != Plan.Inputs.Count)
@@ -69,23 +144,39 @@ public sealed class PlanInterpreter
         for (int i = 0; i < inputs.Length; i++)
             if (inputs[i] is null || inputs[i].Length != Plan.Inputs[i].Length)
                 throw new ArgumentException($"Input {i} ('{Plan.Inputs[i].Name}') must have {Plan.Inputs[i].Length} values, it has {inputs[i]?.Length}.", nameof(inputs));
+    }
 
-        var outputs = Plan.Outputs.Select(o => { var a = new float[o.Length]; a.AsSpan().Fill(float.NaN); return a; }).ToArray();
-        var frame = new PlanFrame(inputs, outputs, _arena, _weights);
-        for (int s = 0; s < _steps.Length; s++)
+    /// <summary>
+    /// An observer's view of a run in progress (<see cref="RunInto"/>): reads the current contents of any span of the
+    /// plan — typically a value's location from <see cref="Lowering.LoweredModel.ValueLocations"/>. One instance per
+    /// interpreter, reused across steps and runs; valid only while the observer is being called.
+    /// </summary>
+    public sealed class Frame
+    {
+        readonly PlanFrame _frame;
+
+        internal Frame(PlanFrame frame) => _frame = frame;
+
+        /// <summary>The current contents of <paramref name="location"/> (input, output, arena, or f32 weights), without copying.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">The span lies outside its buffer.</exception>
+        /// <exception cref="ArgumentException">The span is not float32 data (a u8 arena span, int weights).</exception>
+        public ReadOnlySpan<float> Read(SpanArg location)
         {
-            frame.Current = _steps[s];
-            try
-            {
-                _steps[s].Run(frame);
-            }
-            catch (Exception e)
-            {
-                var step = Plan.Steps[s];
-                throw new InvalidOperationException($"Step {s} ('{step.Node}', {step.Call}) failed: {e.Message}", e);
-            }
+            ArgumentNullException.ThrowIfNull(location);
+            if (!location.IsFloat) throw new ArgumentException($"{location} is not float32 data.", nameof(location));
+            return _frame.Read(location);
         }
-        return outputs;
+
+        /// <summary>The current contents of a <c>u8</c> span (a quantised value in the arena, or u8 weights), without copying.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">The span lies outside its buffer.</exception>
+        /// <exception cref="ArgumentException">The span is not u8 data.</exception>
+        public ReadOnlySpan<byte> ReadU8(SpanArg location)
+        {
+            ArgumentNullException.ThrowIfNull(location);
+            if (location.ElementType != SpanArg.U8 || location.Source is not (SpanSource.Arena or SpanSource.Weights))
+                throw new ArgumentException($"{location} is not u8 data.", nameof(location));
+            return _frame.ReadU8(location);
+        }
     }
 
     sealed record Entry(string Signature, Action<PlanFrame> Run)
@@ -129,5 +220,5 @@ public sealed class PlanInterpreter
             f => CopyF32.Rows(f.R(0), f.W(1), f.Int(2), f.Int(3), f.Int(4), f.Int(5)))],
         [PlanCalls.Permute] = [new("r w Permute6",
             f => CopyF32.Permute(f.R(0), f.W(1), f.Value<Permute6>(2)))],
-    }.ToFrozenDictionary(StringComparer.Ordinal);
+    }.Concat(QuantizedEntries).ToFrozenDictionary(StringComparer.Ordinal);
 }

@@ -22,6 +22,39 @@ internal sealed class ConvLowerer : IOpLowerer
     public void Lower(Node node, LoweringContext ctx)
     {
         string x = node.Input(0), y = node.Output0;
+        var (shape, win, w, depthwise) = Resolve(node, ctx);
+        int c = shape.InChannels, mOut = shape.OutChannels, groups = shape.Groups;
+        float[] packed;
+        int scratch;
+        if (depthwise)
+        {
+            packed = new float[DepthwiseConv2dF32.PackedWeightsLength(shape)];
+            DepthwiseConv2dF32.PackWeights(w, shape, packed);
+            scratch = DepthwiseConv2dF32.ScratchLength(shape);
+        }
+        else
+        {
+            packed = new float[Conv2dF32.PackedWeightsLength(shape)];
+            Conv2dF32.PackWeights(w, shape, packed);
+            scratch = Conv2dF32.ScratchLength(shape);
+        }
+
+        var packedArg = ctx.Weights(packed);
+        LoweredArg bias = PlanArg.Empty;
+        if (Bias(node, ctx, mOut) is { } b) bias = ctx.Weights(b);
+
+        ctx.Emit(node, depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, $"{Describe(shape, depthwise)} {win.Describe()}",
+            ctx.Read(x), packedArg, bias, ctx.Write(y), ctx.Scratch(scratch), StructArgs.Conv(shape), ctx.FusedActivation(node));
+    }
+
+    /// <summary>
+    /// The node's geometry, checked: the kernels' <see cref="Conv2dShape"/>, the window (for comments), the float
+    /// weights W (ONNX layout) and whether the depthwise kernel runs it (groups = in channels = out channels).
+    /// </summary>
+    /// <exception cref="Diagnostics.CompressException">A form no kernel supports (CMP004) or inconsistent shapes (CMP005).</exception>
+    internal static (Conv2dShape Shape, Window2d Window, float[] W, bool Depthwise) Resolve(Node node, LoweringContext ctx)
+    {
+        string x = node.Input(0), y = node.Output0;
         long[] xDims = ctx.Dims(x), yDims = ctx.Dims(y);
         float[] w = ctx.ConstantFloats(node, 1, "weight W");
         long[] wDims = ctx.Dims(node.Input(1));
@@ -40,33 +73,23 @@ internal sealed class ConvLowerer : IOpLowerer
             win.KernelHeight, win.KernelWidth, win.StrideHeight, win.StrideWidth, win.PadTop, win.PadLeft,
             win.DilationHeight, win.DilationWidth, groups);
         bool depthwise = groups > 1 && groups == c && c == mOut;
-        float[] packed;
-        int scratch;
-        if (depthwise)
-        {
-            packed = new float[DepthwiseConv2dF32.PackedWeightsLength(shape)];
-            DepthwiseConv2dF32.PackWeights(w, shape, packed);
-            scratch = DepthwiseConv2dF32.ScratchLength(shape);
-        }
-        else
-        {
-            packed = new float[Conv2dF32.PackedWeightsLength(shape)];
-            Conv2dF32.PackWeights(w, shape, packed);
-            scratch = Conv2dF32.ScratchLength(shape);
-        }
+        return (shape, win, w, depthwise);
+    }
 
-        var packedArg = ctx.Weights(packed);
-        LoweredArg bias = PlanArg.Empty;
-        if (node.HasInput(2))
-        {
-            float[] b = ctx.ConstantFloats(node, 2, "bias B");
-            if (b.Length != mOut) throw ctx.Unsupported(node, $"bias has {b.Length} values for {mOut} output channels");
-            bias = ctx.Weights(b);
-        }
+    /// <summary>The constant bias B (one value per output channel), or null when the node has none.</summary>
+    internal static float[]? Bias(Node node, LoweringContext ctx, int outChannels)
+    {
+        if (!node.HasInput(2)) return null;
+        float[] b = ctx.ConstantFloats(node, 2, "bias B");
+        if (b.Length != outChannels) throw ctx.Unsupported(node, $"bias has {b.Length} values for {outChannels} output channels");
+        return b;
+    }
 
-        string what = depthwise ? $"DepthwiseConv {c}" : $"Conv {c}→{mOut}";
-        if (groups > 1 && !depthwise) what += $" groups {groups}";
-        ctx.Emit(node, depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, $"{what} {win.Describe()}",
-            ctx.Read(x), packedArg, bias, ctx.Write(y), ctx.Scratch(scratch), StructArgs.Conv(shape), ctx.FusedActivation(node));
+    /// <summary>"DepthwiseConv 16", "Conv 8→16", "Conv 8→16 groups 2".</summary>
+    internal static string Describe(in Conv2dShape shape, bool depthwise)
+    {
+        string what = depthwise ? $"DepthwiseConv {shape.InChannels}" : $"Conv {shape.InChannels}→{shape.OutChannels}";
+        if (shape.Groups > 1 && !depthwise) what += $" groups {shape.Groups}";
+        return what;
     }
 }
