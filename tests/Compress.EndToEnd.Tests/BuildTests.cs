@@ -75,6 +75,7 @@ public class BuildTests
             <CompressModel Include="mlp2.onnx" ClassName="Twin" />
             <CompressModel Include="mlp3.onnx" ClassName="Twin" />
             <CompressModel Include="mlp4.onnx" ClassName="Data" ValidationData="nowhere.npy" />
+            <CompressModel Include="mlp4.onnx" ClassName="Quant" Quantize="Int9" />
             """);
         foreach (var name in new[] { "mlp", "mlp2", "mlp3", "mlp4" }) project.Add(SampleModel("digits_mlp"), name + ".onnx");
 
@@ -88,6 +89,19 @@ public class BuildTests
         Assert.Contains("error CMP010", output);
         Assert.Contains("error CMP008", output);
         Assert.Contains("nowhere.npy", output);
+        Assert.Contains("Quantize=\"Int9\"", output);
+        AssertNoOutputs(project);
+    }
+
+    [Fact]
+    public void StaticInt8WithoutCalibrationDataFailsWithCmp006()
+    {
+        using var project = new ThrowawayProject("""<CompressModel Include="mlp.onnx" ClassName="Mlp" Quantize="Int8" />""");
+        project.Add(SampleModel("digits_mlp"), "mlp.onnx");
+        var (code, output) = project.Build();
+        Assert.NotEqual(0, code);
+        Assert.Contains("error CMP006", output);
+        Assert.Contains("CalibrationData", output);
         AssertNoOutputs(project);
     }
 

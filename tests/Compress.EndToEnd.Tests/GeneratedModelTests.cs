@@ -59,6 +59,29 @@ public class GeneratedModelTests
     }
 
     [Fact]
+    public void Int8VariantKeepsAccuracyAndAgreesWithFp32()
+    {
+        var fp32 = new WideMlp();
+        var int8 = new WideMlpInt8();
+        var a = new float[10];
+        var b = new float[10];
+        int agree = 0, correct = 0;
+        for (int i = 0; i < TestData.Count; i++)
+        {
+            fp32.Run(TestData.Image(i), a);
+            int8.Run(TestData.Image(i), b);
+            if (TestData.ArgMax(a) == TestData.ArgMax(b)) agree++;
+            if (TestData.ArgMax(b) == TestData.Labels[i]) correct++;
+        }
+        Assert.True(agree >= 0.99 * TestData.Count, $"top-1 agreement {agree}/{TestData.Count}");
+        Assert.True(100.0 * correct / TestData.Count >= 98.2 - 0.5, $"int8 accuracy {100.0 * correct / TestData.Count:0.0}%");
+        Assert.True(WideMlpInt8.WeightsBytes * 3 < WideMlp.WeightsBytes, "int8 weights should be about a quarter of fp32");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) int8.Run(TestData.Image(i), b);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void RunAllocatesNothing()
     {
         var models = new RunFn[] { new DigitsMlp().Run, new DigitsCnn().Run, new DigitsDwsep().Run, new WideMlp().Run };

@@ -24,6 +24,8 @@ public static class ModelCompiler
                 $"Model file '{options.ModelPath}' does not exist. Check the Include path of the CompressModel item.", options.ModelPath);
 
         var loaded = OnnxModelReader.Load(options.ModelPath);
+        // Before canonicalisation, so a QDQ model gets CMP013 rather than CMP004 for its QuantizeLinear nodes.
+        if (options.Quantize is not null) QuantizedModelCheck.ThrowIfQuantized(loaded.Graph);
         var log = new PassLog();
         var canonical = CanonicalPipeline.Run(loaded.Graph, log);
 
@@ -89,7 +91,6 @@ public static class ModelCompiler
     /// <summary>Calibrates (static int8) and decides every node's precision.</summary>
     static QuantizationResult Quantize(CompressOptions options, Graph.Graph canonical, LoweredModel fp32)
     {
-        QuantizedModelCheck.ThrowIfQuantized(canonical);
         var quantize = QuantizeOptions.FromMetadata(options.Quantize!, options.Exclude, options.Int4BlockSize);
         IReadOnlyDictionary<string, TensorRange>? ranges = null;
         if (quantize.Mode == QuantizeMode.Int8)

@@ -57,41 +57,46 @@ public sealed record CostModel
     public double StreamBytesPerNs { get; init; }
 
     /// <summary>
-    /// Fitted 2026-11-28 on the build machine — Intel Xeon (Sapphire/Emerald Rapids class, family 6 model 207) under
-    /// KVM, not the AMD Zen 5 the design notes say; 2 vCPU, 2 MB L2 per core, AVX-512 + AVX-VNNI; .NET 10.0 Release,
-    /// one thread — by least squares on relative error (non-negative coefficients) over the timings of
-    /// <c>tests/Compress.Tasks.Tests/Quantization/KernelTimings.cs</c>, each the minimum over ~40 µs batches, best of 3
-    /// passes, with the int8 kernels as they were that day. The machine was shared and busy: small shapes carry ±30 %
-    /// noise. Re-check with <c>CostModelCalibrationTests</c>. Measured (ns), fp32 / int8:
+    /// Fitted 2026-11-28 (05:26, load average ≈ 2) on the build machine — Intel Xeon (Sapphire/Emerald Rapids class,
+    /// family 6 model 207) under KVM, not the AMD Zen 5 the design notes say; 2 vCPU, 2 MB L2 per core, AVX-512 +
+    /// AVX-VNNI; .NET 10.0 Release, one thread — by least squares on relative error (non-negative coefficients) over
+    /// the timings of <c>tests/Compress.Tasks.Tests/Quantization/KernelTimings.cs</c> (each the minimum over ~40 µs
+    /// batches, best of 3 passes), with the int8 kernels as they were that morning (an earlier fit under heavy load,
+    /// 04:52, agreed within ±30 %). Small shapes carry ±25 % noise; rms relative error of the fits: Gemv 23–28 %,
+    /// Gemm 1–5 %, Conv 2 % fp32 / 36 % int8 (small pointwise int8 convs run up to 3.6× slower than estimated),
+    /// depthwise 16–21 % (at plane widths that are multiples of 8; other widths run 2–4× slower in fp32), element-wise
+    /// 0–33 % (QuantizeF32 below 64 values runs its scalar tail, ~4× the estimate). Re-check with
+    /// <c>CostModelCalibrationTests</c>. Measured (ns), fp32 / int8:
     /// <code>
-    /// Gemv 16→10        54 / 75        Gemv 128→10        104 / 105      Gemv 1024→10    698 / 325
-    /// Gemv 64→256      984 / 319       Gemv 256→128      2225 / 424      Gemv 64→1024   2244 / 1381
-    /// Gemv 1024→1024 161300 / 12450 (f32 weights 4 MB stream at ≈ 25 B/ns; s8 1 MB stay in L2)
-    /// Gemm 16×256→128 32400 / 5125     GemvDynamic 1024→1024 15750      GemmF32I4.Gemv 1024→1024 126800
-    /// Conv 1→16 3×3 8×8    322 / 1061  Conv 16→32 3×3 8×8  6000 / 4069   Conv 16→16 1×1 8×8   285 / 1016
-    /// Conv 64→64 3×3 16×16 172100 / 96900
-    /// Depthwise 16 ch 3×3 8×8 1016 / 3613   Depthwise 64 ch 3×3 28×28 143000 / 82000
-    /// Quantize 1024 298    Dequantize 1024 184    Add 1024 f32 123 / u8 2113
+    /// Gemv 16→10        63 / 102 (u8 out), 71 (f32 out)  Gemv 128→10    112 / 104    Gemv 1024→10   700 / 186
+    /// Gemv 64→256     1014 / 326                         Gemv 256→128  2125 / 473    Gemv 64→1024  2344 / 1700
+    /// Gemv 1024→1024 152400 / 16050 (f32 weights, 4 MB, stream at ≈ 26 B/ns; the s8 1 MB stay in L2)
+    /// Gemv 2048→2048 639400 / 157600                     Gemm 16×256→128  33500 / 5500
+    /// GemvDynamic 1024→10 916, 1024→1024 18850           GemmF32I4.Gemv 256→128 4188, 1024→1024 131700
+    /// Conv 1→16 3×3 8×8      352 / 1066                  Conv 16→32 3×3 8×8   6350 / 4075
+    /// Conv 16→16 1×1 8×8     281 / 1009                  Conv 32→32 1×1 4×4    274 / 2762
+    /// Conv 64→64 3×3 16×16 172100 / 96700                Depthwise 16 ch 3×3 8×8   1056 / 3775
+    /// QuantizeF32 1024  316   DequantizeU8 1024  173     Add 1024  f32 101 / u8 1878
     /// </code>
     /// </summary>
     public static CostModel Default { get; } = new()
     {
-        F32Gemv = new(19.4, 0.0463),
-        F32Gemm = new(20, 0.0569),
-        F32Conv = new(65.9, 0.0136, 0.228),
-        F32Depthwise = new(15, 0.0696, 33.8),
-        F32Elementwise = new(17.9, 0, 0.097),
-        Int8Gemv = new(45.5, 0.0140, 0, 0.25),
-        Int8Gemm = new(76.2, 0.00861, 0, 0.441),
-        Int8Conv = new(275, 0.00862, 0.0393, 0.748),
-        Int8Depthwise = new(31, 0, 130, 1.2),
-        Int8Elementwise = new(14.3, 0, 1.8),
-        Int8DynamicGemv = new(78.2, 0.0115, 0.781, 0.344),
-        Int4Gemv = new(30, 0.125),
-        Quantize = new(10.9, 0, 0.268),
-        Dequantize = new(3.35, 0, 0.16),
+        F32Gemv = new(19.5, 0.0444),
+        F32Gemm = new(222, 0.0607),
+        F32Conv = new(65.7, 0.0132, 0.281),
+        F32Depthwise = new(195, 0.0466, 31),
+        F32Elementwise = new(19.5, 0, 0.0952),
+        Int8Gemv = new(39, 0.0105, 0, 0.44),
+        Int8Gemm = new(30, 0.00818, 0, 0.629),
+        Int8Conv = new(317, 0.00875, 0.0059, 0.709),
+        Int8Depthwise = new(248, 0.12, 130),
+        Int8Elementwise = new(15.5, 0, 1.81),
+        Int8DynamicGemv = new(84, 0.0156, 0.559, 0.0854),
+        Int4Gemv = new(30.4, 0.126),
+        Quantize = new(9.3, 0, 0.28),
+        Dequantize = new(3.6, 0, 0.162),
         CacheBytes = 2 << 20,
-        StreamBytesPerNs = 25,
+        StreamBytesPerNs = 26,
     };
 
     static long Up(long v, long tile) => (v + tile - 1) / tile * tile;

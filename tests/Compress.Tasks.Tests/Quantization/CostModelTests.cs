@@ -69,7 +69,7 @@ public class CostModelTests
         var m = CostModel.Default;
         var big = LayerShape.Linear(1, 1024, 1024);
         double ratio = m.Fp32(big) / m.Int8(big);
-        Assert.InRange(ratio, 2.0, 12.0);
+        Assert.InRange(ratio, 4.0, 20.0); // measured 152.4 / 16.05 µs = 9.5× (fp32 weights stream from L3, s8 stay in L2)
         Assert.True(m.QuantizeCost(16) > 0 && m.DequantizeCost(16) > 0);
     }
 }
