@@ -14,7 +14,7 @@ public class GemvBenchmarks : IOperationCount
     private Data.QLayer _layer = null!;
     private float[] _xf = null!, _yf = null!;
     private byte[] _x = null!, _y = null!, _scratch = null!;
-    private Memory<byte> _nibbles, _xa, _ya;
+    private Memory<byte> _nibbles;
     private float[] _i4Scales = null!;
 
     private (int K, int N) Dims => (int.Parse(Shape.Split('x')[0]), int.Parse(Shape.Split('x')[1]));
@@ -32,9 +32,6 @@ public class GemvBenchmarks : IOperationCount
         _x = Data.Bytes(rng, _k);
         _y = new byte[_n];
         _scratch = new byte[_k];
-        _xa = Data.Aligned<byte>(_k);
-        _x.CopyTo(_xa.Span);
-        _ya = Data.Aligned<byte>(_n);
         _nibbles = Data.Aligned<byte>(GemmF32I4.PackedLength(_k, _n, 32));
         _i4Scales = new float[GemmF32I4.ScalesLength(_k, _n, 32)];
         GemmF32I4.Pack(Data.Floats(rng, _k * _n), false, _k, _n, 32, _nibbles.Span, _i4Scales);
@@ -45,12 +42,6 @@ public class GemvBenchmarks : IOperationCount
 
     [Benchmark(Description = "int8 QGemmU8S8.Gemv (u8→u8)")]
     public void Int8() => QGemmU8S8.Gemv(_x, _layer.Packed.Span, _layer.Bias, _layer.Multiplier, _layer.Shift, _y, _k, _n, new Requant(0, 0, 255));
-
-    [Benchmark(Description = "int8 Gemv aligned x/y (experiment)")]
-    public void Int8Aligned() => QGemmU8S8.Gemv(_xa.Span, _layer.Packed.Span, _layer.Bias, _layer.Multiplier, _layer.Shift, _ya.Span, _k, _n, new Requant(0, 0, 255));
-
-    [Benchmark(Description = "int8 Gemv no bias (experiment)")]
-    public void Int8NoBias() => QGemmU8S8.Gemv(_x, _layer.Packed.Span, default, _layer.Multiplier, _layer.Shift, _y, _k, _n, new Requant(0, 0, 255));
 
     [Benchmark(Description = "int8 QGemmU8S8.GemvToF32")]
     public void Int8ToF32() => QGemmU8S8.GemvToF32(_x, _layer.Packed.Span, _layer.Bias, _layer.Scale, _yf, _k, _n, FusedActivation.Relu);

@@ -20,14 +20,32 @@ public static partial class QDepthwiseConv2dU8S8
     /// <summary>Copies one input plane into <c>[PH][PW]</c> with the borders set to the zero point.</summary>
     internal static void PadPlane(ref byte x, ref byte dst, in Conv2dShape s, int ph, int pw, byte zeroPoint)
     {
-        if (s.PadTop == 0 && s.PadLeft == 0 && pw == s.InWidth && ph == s.InHeight)
+        int w = s.InWidth, h = s.InHeight, top = s.PadTop, left = s.PadLeft;
+        if (top == 0 && left == 0 && pw == w && ph == h)
         {
             Unsafe.CopyBlockUnaligned(ref dst, ref x, (uint)(ph * pw));
             return;
         }
-        MemoryMarshal.CreateSpan(ref dst, ph * pw).Fill(zeroPoint);
-        for (int iy = 0; iy < s.InHeight; iy++)
-            Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref dst, (nint)(iy + s.PadTop) * pw + s.PadLeft), ref Unsafe.Add(ref x, (nint)iy * s.InWidth), (uint)s.InWidth);
+        MemoryMarshal.CreateSpan(ref dst, top * pw).Fill(zeroPoint);
+        nint inLength = (nint)h * w;
+        for (int iy = 0; iy < h; iy++)
+        {
+            // Rows are short (a few to a few tens of bytes): vector copies instead of a memmove call per row. The last
+            // vector may overhang into the right padding, the next row or the bottom padding (all written after it) or
+            // the scratch slack; it never reads past the input plane.
+            ref byte src = ref Unsafe.Add(ref x, (nint)iy * w);
+            ref byte row = ref Unsafe.Add(ref dst, (nint)(iy + top) * pw);
+            for (int i = 0; i < left; i++) Unsafe.Add(ref row, i) = zeroPoint;
+            ref byte d = ref Unsafe.Add(ref row, left);
+            nint ix = 0, remaining = inLength - (nint)iy * w;
+            for (; ix + 16 <= w; ix += 16) Vector128.LoadUnsafe(ref src, (nuint)ix).StoreUnsafe(ref d, (nuint)ix);
+            if (ix < w && ix + 16 <= remaining)
+                Vector128.LoadUnsafe(ref src, (nuint)ix).StoreUnsafe(ref d, (nuint)ix);
+            else
+                for (; ix < w; ix++) Unsafe.Add(ref d, ix) = Unsafe.Add(ref src, ix);
+            for (int i = left + w; i < pw; i++) Unsafe.Add(ref row, i) = zeroPoint;
+        }
+        MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, (nint)(top + h) * pw), (ph - top - h) * pw).Fill(zeroPoint);
     }
 
     /// <summary>For strides other than 1: T[t][p] = padded[oy·sh + ky·dh][ox·sw + kx·dw].</summary>
@@ -55,44 +73,68 @@ public static partial class QDepthwiseConv2dU8S8
     internal static void Channel_U8S8_16_Avx2(ref byte src, ReadOnlySpan<int> offsets, in Geometry g, in Channel ch, ref byte y)
     {
         ref int off = ref MemoryMarshal.GetReference(offsets);
-        var bias = Vector256.Create(ch.Bias);
-        var mult = Vector256.Create(ch.Multiplier);
-        var shift = Vector256.Create(ch.Shift);
-        var zp = Vector256.Create(ch.ZeroPoint);
-        var lo = Vector256.Create(ch.Lo);
-        var hi = Vector256.Create(ch.Hi);
-        for (int r = 0; r < g.Rows; r++)
+        // The (w_a, w_b) s16 pairs of this channel, built once.
+        int pairs = ch.Taps / 2;
+        Span<int> weights = stackalloc int[pairs];
+        for (int i = 0; i < pairs; i++)
+            weights[i] = (Unsafe.Add(ref ch.Weights, 2 * i) & 0xFFFF) | (Unsafe.Add(ref ch.Weights, 2 * i + 1) << 16);
+        ref int wp = ref MemoryMarshal.GetReference(weights);
+        var rq = new RequantU8.Uniform256(ch.Bias, ch.Multiplier, ch.Shift, ch.ZeroPoint, ch.Lo, ch.Hi);
+        int rows = g.Rows, width = g.RowWidth;
+        nint planeLength = (nint)(rows - 1) * g.OutRowPitch + width;
+        for (int r = 0; r < rows; r++)
         {
             ref byte row = ref Unsafe.Add(ref src, (nint)r * g.SrcRow);
-            ref byte yRow = ref Unsafe.Add(ref y, (nint)r * g.OutRowPitch);
-            for (int c = 0; c < g.RowWidth; c += 16)
+            for (int c = 0; c < width; c += 16)
             {
                 ref byte px = ref Unsafe.Add(ref row, c);
-                Vector256<int> a0 = bias, a1 = default;
-                for (int t = 0; t < ch.Taps; t += 2)
+                Vector256<int> a0 = default, a1 = default;
+                for (int i = 0; i < pairs; i++)
                 {
-                    var xa = Vector128.LoadUnsafe(ref px, (nuint)Unsafe.Add(ref off, t));
-                    var xb = Vector128.LoadUnsafe(ref px, (nuint)Unsafe.Add(ref off, t + 1));
-                    int pair = (Unsafe.Add(ref ch.Weights, t) & 0xFFFF) | (Unsafe.Add(ref ch.Weights, t + 1) << 16); // (w_a, w_b) as two s16
-                    var w = Vector256.Create(pair).AsInt16();
+                    var xa = Vector128.LoadUnsafe(ref px, (nuint)Unsafe.Add(ref off, 2 * i));
+                    var xb = Vector128.LoadUnsafe(ref px, (nuint)Unsafe.Add(ref off, 2 * i + 1));
+                    var w = Vector256.Create(Unsafe.Add(ref wp, i)).AsInt16();
                     a0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(xa, xb)), w);
                     a1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(xa, xb)), w);
                 }
-                a1 += bias;
-                var q0 = RequantU8.Apply(a0, mult, shift, zp, lo, hi);
-                var q1 = RequantU8.Apply(a1, mult, shift, zp, lo, hi);
-                var bytes = RequantU8.Narrow(q0, q1);
-                int valid = Math.Min(16, g.RowWidth - c);
-                if (valid == 16) bytes.StoreUnsafe(ref yRow, (nuint)c);
-                else StorePartial(bytes, ref Unsafe.Add(ref yRow, c), valid);
+                var bytes = RequantU8.Narrow(rq.Apply(a0), rq.Apply(a1));
+                int valid = Math.Min(16, width - c);
+                // A full store is fine while it stays inside this output plane: the bytes past the row belong to the
+                // next row (or the next vector), which is written after this one.
+                nint at = (nint)r * g.OutRowPitch + c;
+                if (valid == 16 || at + 16 <= planeLength) bytes.StoreUnsafe(ref y, (nuint)at);
+                else StorePartial(bytes, ref Unsafe.Add(ref y, at), valid);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StorePartial(Vector128<byte> bytes, ref byte dst, int valid)
+    /// <summary>Stores the first <paramref name="valid"/> (&lt; 16) bytes of <paramref name="bytes"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StorePartial(Vector128<byte> bytes, ref byte dst, int valid)
     {
-        for (int i = 0; i < valid; i++) Unsafe.Add(ref dst, i) = bytes.GetElement(i);
+        ulong v = bytes.AsUInt64().ToScalar();
+        if (valid >= 8)
+        {
+            Unsafe.WriteUnaligned(ref dst, v);
+            dst = ref Unsafe.Add(ref dst, 8);
+            v = bytes.AsUInt64().GetElement(1);
+            valid -= 8;
+        }
+        if (valid >= 4)
+        {
+            Unsafe.WriteUnaligned(ref dst, (uint)v);
+            dst = ref Unsafe.Add(ref dst, 4);
+            v >>= 32;
+            valid -= 4;
+        }
+        if (valid >= 2)
+        {
+            Unsafe.WriteUnaligned(ref dst, (ushort)v);
+            dst = ref Unsafe.Add(ref dst, 2);
+            v >>= 16;
+            valid -= 2;
+        }
+        if (valid == 1) dst = (byte)v;
     }
 
     /// <summary>
