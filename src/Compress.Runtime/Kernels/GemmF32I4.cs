@@ -164,38 +164,51 @@ public static partial class GemmF32I4
     }
 
     /// <summary>
-    /// Avx512F: per k, the 16 nibbles zero-extended to s32 lanes index a 16-entry table of their two's-complement
-    /// values (<c>vpermps</c> — decoding is one permute), FMA'd with x[k]; 4 k per step in 4 accumulators, and each
-    /// block's partial sum scaled once.
+    /// Avx512F: two k rows (16 bytes, 32 nibbles) per step — the nibbles split and sign-extended on all 16 bytes at
+    /// once with byte ops, regrouped per row by one 64-bit unpack, widened to s32 (<c>vpmovsxbd</c>) and converted
+    /// to f32, FMA'd with x[k]; each block's partial sum is scaled once. Port 5 (the shuffle port) does 2 µops per
+    /// row, the limit of this decode.
     /// </summary>
     internal static void Panel_F32I4_16_Avx512(ref float x, ref byte w, ref float scales, int k, int blockSize, Span<float> result)
     {
-        var table = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
         var total = Vector512<float>.Zero;
+        var mask = Vector128.Create((byte)0x0F);
+        var eight = Vector128.Create((sbyte)8);
         for (int k0 = 0, blk = 0; k0 < k; k0 += blockSize, blk++)
         {
             int k1 = Math.Min(k, k0 + blockSize), kk = k0;
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
             for (; kk + 4 <= k1; kk += 4)
             {
-                s0 = Vector512.FusedMultiplyAdd(Decode512(ref Unsafe.Add(ref w, kk * 8), table), Vector512.Create(Unsafe.Add(ref x, kk)), s0);
-                s1 = Vector512.FusedMultiplyAdd(Decode512(ref Unsafe.Add(ref w, kk * 8 + 8), table), Vector512.Create(Unsafe.Add(ref x, kk + 1)), s1);
-                s2 = Vector512.FusedMultiplyAdd(Decode512(ref Unsafe.Add(ref w, kk * 8 + 16), table), Vector512.Create(Unsafe.Add(ref x, kk + 2)), s2);
-                s3 = Vector512.FusedMultiplyAdd(Decode512(ref Unsafe.Add(ref w, kk * 8 + 24), table), Vector512.Create(Unsafe.Add(ref x, kk + 3)), s3);
+                var (r0, r1) = DecodeRows(Vector128.LoadUnsafe(ref Unsafe.Add(ref w, kk * 8)), mask, eight);
+                var (r2, r3) = DecodeRows(Vector128.LoadUnsafe(ref Unsafe.Add(ref w, kk * 8 + 16)), mask, eight);
+                s0 = Vector512.FusedMultiplyAdd(Widen512(r0), Vector512.Create(Unsafe.Add(ref x, kk)), s0);
+                s1 = Vector512.FusedMultiplyAdd(Widen512(r1), Vector512.Create(Unsafe.Add(ref x, kk + 1)), s1);
+                s2 = Vector512.FusedMultiplyAdd(Widen512(r2), Vector512.Create(Unsafe.Add(ref x, kk + 2)), s2);
+                s3 = Vector512.FusedMultiplyAdd(Widen512(r3), Vector512.Create(Unsafe.Add(ref x, kk + 3)), s3);
             }
             for (; kk < k1; kk++)
-                s0 = Vector512.FusedMultiplyAdd(Decode512(ref Unsafe.Add(ref w, kk * 8), table), Vector512.Create(Unsafe.Add(ref x, kk)), s0);
+            {
+                var (lo, hi) = Nibbles(ref Unsafe.Add(ref w, kk * 8));
+                var row = (Vector128.Create(lo, hi).AsSByte() ^ eight) - eight;
+                s0 = Vector512.FusedMultiplyAdd(Widen512(row), Vector512.Create(Unsafe.Add(ref x, kk)), s0);
+            }
             total = Vector512.FusedMultiplyAdd((s0 + s1) + (s2 + s3), Vector512.LoadUnsafe(ref scales, (nuint)(blk * PanelWidth)), total);
         }
         total.CopyTo(result);
     }
 
+    /// <summary>16 packed bytes (rows k and k + 1) → each row's 16 codes as sbytes, columns in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Decode512(ref byte row, Vector512<float> table)
+    private static (Vector128<sbyte> Row0, Vector128<sbyte> Row1) DecodeRows(Vector128<byte> v, Vector128<byte> mask, Vector128<sbyte> eight)
     {
-        var (lo, hi) = Nibbles(ref row);
-        return Avx512F.PermuteVar16x32(table, Avx512F.ConvertToVector512Int32(Vector128.Create(lo, hi).AsByte()));
+        var lo = ((v & mask).AsSByte() ^ eight) - eight;                                       // columns 0–7 of both rows
+        var hi = ((Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask).AsSByte() ^ eight) - eight; // columns 8–15
+        return (Sse2.UnpackLow(lo.AsUInt64(), hi.AsUInt64()).AsSByte(), Sse2.UnpackHigh(lo.AsUInt64(), hi.AsUInt64()).AsSByte());
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Widen512(Vector128<sbyte> codes) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(codes));
 
     /// <summary>Avx2: the same with two Vector256 halves; a nibble n decodes as (n ^ 8) − 8 converted to f32.</summary>
     internal static void Panel_F32I4_16_Avx2(ref float x, ref byte w, ref float scales, int k, int blockSize, Span<float> result)

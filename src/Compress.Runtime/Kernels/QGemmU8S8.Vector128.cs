@@ -11,7 +11,7 @@ public static partial class QGemmU8S8
     /// product fits s16 exactly (|255·−128| = 32640) — then widened to s32 and added into one accumulator per column
     /// (lanes = k mod 4), summed across lanes at the end.
     /// </summary>
-    internal static void Gemm_U8S8I32_1x4_Vector128<TEpilogue>(ref byte a, ref sbyte packedB, ref TEpilogue epilogue, int m, int k, int n)
+    internal static void Gemm_U8S8I32_1x8_Vector128<TEpilogue>(ref byte a, ref sbyte packedB, ref TEpilogue epilogue, int m, int k, int n)
         where TEpilogue : struct, IQEpilogue, allows ref struct
     {
         int panels = Panels(n), groups = KGroups(k), full = k / KGroup;

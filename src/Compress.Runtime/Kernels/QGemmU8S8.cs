@@ -157,7 +157,7 @@ public static partial class QGemmU8S8
         if (m == 0 || n == 0) return;
         if (AvxVnni.IsSupported) Gemm_U8S8I32_4x16_AvxVnni(ref a, ref packedB, ref epilogue, m, k, n);
         else if (Avx512BW.IsSupported) Gemm_U8S8I32_4x16_Avx512BW(ref a, ref packedB, ref epilogue, m, k, n);
-        else if (Vector128.IsHardwareAccelerated) Gemm_U8S8I32_1x4_Vector128(ref a, ref packedB, ref epilogue, m, k, n);
+        else if (Vector128.IsHardwareAccelerated) Gemm_U8S8I32_1x8_Vector128(ref a, ref packedB, ref epilogue, m, k, n);
         else Gemm_U8S8I32_Scalar(ref a, ref packedB, ref epilogue, m, k, n);
     }
 

@@ -197,7 +197,7 @@ public class QGemmU8S8Tests
         switch (isa)
         {
             case 0: QGemmU8S8.Gemm_U8S8I32_Scalar(ref a0, ref b0, ref e, m, k, n); break;
-            case 1: QGemmU8S8.Gemm_U8S8I32_1x4_Vector128(ref a0, ref b0, ref e, m, k, n); break;
+            case 1: QGemmU8S8.Gemm_U8S8I32_1x8_Vector128(ref a0, ref b0, ref e, m, k, n); break;
             case 2: QGemmU8S8.Gemm_U8S8I32_4x16_Avx512BW(ref a0, ref b0, ref e, m, k, n); break;
             case 3: QGemmU8S8.Gemm_U8S8I32_4x16_AvxVnni(ref a0, ref b0, ref e, m, k, n); break;
         }
