@@ -80,49 +80,63 @@ public static partial class Conv2dF32
                     Im2Col(xg, scratch, shape);
                     col = ref MemoryMarshal.GetReference(scratch);
                 }
-                for (int blk = 0; blk < blocks; blk++)
+                // Pixel chunks whose k rows of col stay in L2 while every weight block passes over them.
+                int chunk = PixelChunk(k, p);
+                for (int j0 = 0; j0 < p; j0 += chunk)
                 {
-                    int co = g * coG + blk * BlockRows;
-                    ConvGemm(ref Unsafe.Add(ref w0, (nint)(g * blocks + blk) * k * BlockRows), ref col, p, k,
-                        ref Unsafe.Add(ref y0, ((nint)b * shape.OutChannels + co) * p), Math.Min(BlockRows, coG - blk * BlockRows),
-                        ref Unsafe.Add(ref bias0, co), !bias.IsEmpty, act);
+                    int pc = Math.Min(chunk, p - j0);
+                    for (int blk = 0; blk < blocks; blk++)
+                    {
+                        int co = g * coG + blk * BlockRows;
+                        ConvGemm(ref Unsafe.Add(ref w0, (nint)(g * blocks + blk) * k * BlockRows), ref Unsafe.Add(ref col, j0), p, pc, k,
+                            ref Unsafe.Add(ref y0, ((nint)b * shape.OutChannels + co) * p + j0), p, Math.Min(BlockRows, coG - blk * BlockRows),
+                            ref Unsafe.Add(ref bias0, co), !bias.IsEmpty, act);
+                    }
                 }
             }
         ActivationF32.PostPass(y[..shape.OutputLength], act);
     }
 
+    /// <summary>Pixels per chunk: about 256 KiB of col (k rows), a multiple of 32, at least 32, at most p.</summary>
+    internal static int PixelChunk(int k, int p) => Math.Min(p, Math.Max(32, 65536 / Math.Max(k, 1) / 32 * 32));
+
     /// <summary>
     /// Y[r, 0..p) = act(Σₖ W[k][r]·col[k, 0..p) + bias[r]) for the r &lt; rows of one 8-row weight block, tiled over
     /// pixels with the widest micro-kernel the CPU runs fast and narrower ones for the tail.
     /// </summary>
-    internal static void ConvGemm(ref float w, ref float col, int p, int k, ref float y, int rows, ref float bias, bool hasBias, in FusedActivation act)
+    internal static void ConvGemm(ref float w, ref float col, int p, int k, ref float y, int rows, ref float bias, bool hasBias, in FusedActivation act) =>
+        ConvGemm(ref w, ref col, p, p, k, ref y, p, rows, ref bias, hasBias, act);
+
+    /// <summary>The same with the rows of col (k rows) and of Y (one per channel) <paramref name="colStride"/> and
+    /// <paramref name="yStride"/> floats apart, for callers whose matrices have padded rows.</summary>
+    internal static void ConvGemm(ref float w, ref float col, nint colStride, int p, int k, ref float y, nint yStride, int rows, ref float bias, bool hasBias, in FusedActivation act)
     {
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j + 32 <= p; j += 32)
-                Tile_F32_8x32_Vector512(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+                Tile_F32_8x32_Vector512(ref w, ref Unsafe.Add(ref col, j), colStride, k, ref Unsafe.Add(ref y, j), yStride, rows, ref bias, hasBias, act);
             for (; j + 16 <= p; j += 16)
-                Tile_F32_8x16_Vector512(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+                Tile_F32_8x16_Vector512(ref w, ref Unsafe.Add(ref col, j), colStride, k, ref Unsafe.Add(ref y, j), yStride, rows, ref bias, hasBias, act);
         }
         if (Vector256.IsHardwareAccelerated)
         {
             for (; j + 8 <= p; j += 8)
-                Tile_F32_8x8_Vector256(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+                Tile_F32_8x8_Vector256(ref w, ref Unsafe.Add(ref col, j), colStride, k, ref Unsafe.Add(ref y, j), yStride, rows, ref bias, hasBias, act);
         }
         if (Vector128.IsHardwareAccelerated)
         {
             for (; j + 4 <= p; j += 4)
-                Tile_F32_8x4_Vector128(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+                Tile_F32_8x4_Vector128(ref w, ref Unsafe.Add(ref col, j), colStride, k, ref Unsafe.Add(ref y, j), yStride, rows, ref bias, hasBias, act);
         }
         if (Vector256.IsHardwareAccelerated)
         {
             // Leftover pixels (and whole 1×1 planes, e.g. squeeze-excite convs) vectorised over the 8 output channels.
             for (; j < p; j++)
-                Tile_F32_8x1_Vector256(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+                Tile_F32_8x1_Vector256(ref w, ref Unsafe.Add(ref col, j), colStride, k, ref Unsafe.Add(ref y, j), yStride, rows, ref bias, hasBias, act);
         }
         for (; j < p; j++)
-            Tile_F32_8x1_Scalar(ref w, ref Unsafe.Add(ref col, j), p, k, ref Unsafe.Add(ref y, j), p, rows, ref bias, hasBias, act);
+            Tile_F32_8x1_Scalar(ref w, ref Unsafe.Add(ref col, j), colStride, k, ref Unsafe.Add(ref y, j), yStride, rows, ref bias, hasBias, act);
     }
 
     /// <summary>Micro-kernel: 8 output channels × 1 pixel with the channels in the vector (a packed weight block row

@@ -23,6 +23,11 @@ public static partial class PoolU8
             Max_U8_Scalar(x, y, shape);
             return;
         }
+        if (PoolF32.Is2x2Stride2(shape))
+        {
+            Max2x2S2_U8(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape);
+            return;
+        }
         Max_U8_Vector128(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape);
     }
 
@@ -156,6 +161,67 @@ public static partial class PoolU8
             }
         }
     }
+
+    /// <summary>
+    /// MaxPool 2×2 stride 2 without padding: per output row, max of input rows 2r and 2r+1 byte-wise, then max of the
+    /// even and odd bytes of each u16 lane — 16 outputs per step, one tight loop over all rows of all planes. A row's
+    /// last &lt; 16 outputs take one more vector step when the loads and the store stay inside the tensors (its extra
+    /// outputs land on the next row's, which are rewritten after), else four byte loads per output.
+    /// </summary>
+    internal static void Max2x2S2_U8(ref byte x, ref byte y, in Pool2dShape s)
+    {
+        int planes = s.Planes, outW = s.OutWidth, inW = s.InWidth, inPlane = s.InPlane, outH = s.OutHeight;
+        nint xEnd = (nint)planes * inPlane, yEnd = (nint)planes * outH * outW;
+        nint xRow = 0, yRow = 0;
+        for (int pl = 0; pl < planes; pl++, xRow = (nint)pl * inPlane)
+            for (int oh = 0; oh < outH; oh++, xRow += 2 * inW, yRow += outW)
+            {
+                ref byte a = ref Unsafe.Add(ref x, xRow);
+                ref byte b = ref Unsafe.Add(ref a, inW);
+                ref byte o = ref Unsafe.Add(ref y, yRow);
+                int ow = 0;
+                for (; ow + 16 <= outW; ow += 16) Max2x2S2_U8x16(ref a, ref b, ref o, ow);
+                int left = outW - ow;
+                if (left == 0) continue;
+                nint loadEnd = xRow + inW + 2 * ow + (left <= 8 ? 16 : 32), storeEnd = yRow + ow + (left <= 8 ? 8 : 16);
+                if (loadEnd <= xEnd && storeEnd <= yEnd)
+                {
+                    if (left > 8) Max2x2S2_U8x16(ref a, ref b, ref o, ow);
+                    else Max2x2S2_U8x8(ref a, ref b, ref o, ow);
+                    continue;
+                }
+                for (; ow < outW; ow++)
+                {
+                    int c = 2 * ow;
+                    int m = Math.Max(Math.Max(Unsafe.Add(ref a, c), Unsafe.Add(ref a, c + 1)), Math.Max(Unsafe.Add(ref b, c), Unsafe.Add(ref b, c + 1)));
+                    Unsafe.Add(ref o, ow) = (byte)m;
+                }
+            }
+    }
+
+    /// <summary>Outputs ow..ow+16 of one 2×2/stride-2 row from input rows a and b (32 bytes of each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Max2x2S2_U8x16(ref byte a, ref byte b, ref byte o, int ow)
+    {
+        nuint c = (nuint)(2 * ow);
+        var lo = Vector128.Max(Vector128.LoadUnsafe(ref a, c), Vector128.LoadUnsafe(ref b, c)).AsUInt16();
+        var hi = Vector128.Max(Vector128.LoadUnsafe(ref a, c + 16), Vector128.LoadUnsafe(ref b, c + 16)).AsUInt16();
+        Vector128.Narrow(MaxOfByteHalves(lo), MaxOfByteHalves(hi)).StoreUnsafe(ref o, (nuint)ow);
+    }
+
+    /// <summary>Outputs ow..ow+8 of one 2×2/stride-2 row from input rows a and b (16 bytes of each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Max2x2S2_U8x8(ref byte a, ref byte b, ref byte o, int ow)
+    {
+        nuint c = (nuint)(2 * ow);
+        var m = MaxOfByteHalves(Vector128.Max(Vector128.LoadUnsafe(ref a, c), Vector128.LoadUnsafe(ref b, c)).AsUInt16());
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref o, ow), Vector128.Narrow(m, m).AsUInt64().ToScalar());
+    }
+
+    /// <summary>Each u16 lane → max(its low byte, its high byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> MaxOfByteHalves(Vector128<ushort> v) =>
+        Vector128.Max(v & Vector128.Create((ushort)0xFF), Vector128.ShiftRightLogical(v, 8));
 
     /// <summary>
     /// The second 16 bytes of a stride-2 load as u16 lanes. Its last byte lies one past the last tap read, which may be

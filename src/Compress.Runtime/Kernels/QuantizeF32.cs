@@ -57,12 +57,12 @@ public static partial class QuantizeF32
             var b = Convert(Vector512.LoadUnsafe(ref x, (nuint)i + 16), s, zp, hi);
             var c = Convert(Vector512.LoadUnsafe(ref x, (nuint)i + 32), s, zp, hi);
             var d = Convert(Vector512.LoadUnsafe(ref x, (nuint)i + 48), s, zp, hi);
-            Vector512.Narrow(Vector512.Narrow(a, b), Vector512.Narrow(c, d)).StoreUnsafe(ref y, (nuint)i);
+            Vector512.Narrow(Vector512.Narrow(a, b), Vector512.Narrow(c, d)).AsByte().StoreUnsafe(ref y, (nuint)i);
         }
         return i;
 
-        static Vector512<uint> Convert(Vector512<float> v, Vector512<float> s, Vector512<float> zp, Vector512<float> hi) =>
-            Vector512.ConvertToUInt32(Vector512.Min(Vector512.Max(Vector512.Round(v / s) + zp, Vector512<float>.Zero), hi));
+        static Vector512<int> Convert(Vector512<float> v, Vector512<float> s, Vector512<float> zp, Vector512<float> hi) =>
+            Vector512.ConvertToInt32(Vector512.Min(Vector512.Max(Vector512.Round(v / s) + zp, Vector512<float>.Zero), hi));
     }
 
     /// <summary>32 values per step.</summary>
@@ -78,12 +78,12 @@ public static partial class QuantizeF32
             var b = Convert(Vector256.LoadUnsafe(ref x, (nuint)i + 8), s, zp, hi);
             var c = Convert(Vector256.LoadUnsafe(ref x, (nuint)i + 16), s, zp, hi);
             var d = Convert(Vector256.LoadUnsafe(ref x, (nuint)i + 24), s, zp, hi);
-            Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).StoreUnsafe(ref y, (nuint)i);
+            Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).AsByte().StoreUnsafe(ref y, (nuint)i);
         }
         return i;
 
-        static Vector256<uint> Convert(Vector256<float> v, Vector256<float> s, Vector256<float> zp, Vector256<float> hi) =>
-            Vector256.ConvertToUInt32(Vector256.Min(Vector256.Max(Vector256.Round(v / s) + zp, Vector256<float>.Zero), hi));
+        static Vector256<int> Convert(Vector256<float> v, Vector256<float> s, Vector256<float> zp, Vector256<float> hi) =>
+            Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(v / s) + zp, Vector256<float>.Zero), hi));
     }
 
     /// <summary>16 values per step.</summary>
@@ -99,11 +99,11 @@ public static partial class QuantizeF32
             var b = Convert(Vector128.LoadUnsafe(ref x, (nuint)i + 4), s, zp, hi);
             var c = Convert(Vector128.LoadUnsafe(ref x, (nuint)i + 8), s, zp, hi);
             var d = Convert(Vector128.LoadUnsafe(ref x, (nuint)i + 12), s, zp, hi);
-            Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).StoreUnsafe(ref y, (nuint)i);
+            Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).AsByte().StoreUnsafe(ref y, (nuint)i);
         }
         return i;
 
-        static Vector128<uint> Convert(Vector128<float> v, Vector128<float> s, Vector128<float> zp, Vector128<float> hi) =>
-            Vector128.ConvertToUInt32(Vector128.Min(Vector128.Max(Vector128.Round(v / s) + zp, Vector128<float>.Zero), hi));
+        static Vector128<int> Convert(Vector128<float> v, Vector128<float> s, Vector128<float> zp, Vector128<float> hi) =>
+            Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Round(v / s) + zp, Vector128<float>.Zero), hi));
     }
 }
