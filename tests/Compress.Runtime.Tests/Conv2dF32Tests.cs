@@ -103,7 +103,7 @@ public class Conv2dF32Tests
     public void ScratchLength_IsZeroOnlyForPointwise()
     {
         Assert.Equal(0, Conv2dF32.ScratchLength(Shape(1, 16, 8, 8, 32, 1, 1)));
-        Assert.Equal(144 * 64, Conv2dF32.ScratchLength(Shape(1, 16, 8, 8, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)));
+        Assert.Equal(144 * 64 + 10 * 10, Conv2dF32.ScratchLength(Shape(1, 16, 8, 8, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1))); // im2col + padded plane
         Assert.NotEqual(0, Conv2dF32.ScratchLength(Shape(1, 4, 7, 7, 8, 1, 1, 2, 2)));
     }
 

@@ -48,12 +48,21 @@ public static partial class Conv2dF32
         s.KernelHeight == 1 && s.KernelWidth == 1 && s.StrideHeight == 1 && s.StrideWidth == 1 && s.PadTop == 0 && s.PadLeft == 0
         && s.OutHeight == s.InHeight && s.OutWidth == s.InWidth;
 
-    /// <summary>Floats of scratch <see cref="Run"/> needs: the im2col matrix of one group, K·OutH·OutW (0 when 1×1, stride 1, no padding).</summary>
+    /// <summary>Floats of scratch <see cref="Run"/> needs: the im2col matrix of one group, K·OutH·OutW, and for stride 1
+    /// one zero-padded input plane (0 when 1×1, stride 1, no padding).</summary>
     public static int ScratchLength(in Conv2dShape shape)
     {
         shape.Validate();
-        return IsPointwise(shape) ? 0 : checked(shape.ReductionLength * shape.OutPlane);
+        if (IsPointwise(shape)) return 0;
+        return checked(shape.ReductionLength * shape.OutPlane + (IsStride1(shape) ? PaddedHeight(shape) * PaddedWidth(shape) : 0));
     }
+
+    static bool IsStride1(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
+
+    /// <summary>Rows of the zero-padded plane: every input row after the top pad, and every row a window reaches.</summary>
+    static int PaddedHeight(in Conv2dShape s) => Math.Max(s.InHeight + s.PadTop, s.OutHeight + (s.KernelHeight - 1) * s.DilationHeight);
+
+    static int PaddedWidth(in Conv2dShape s) => Math.Max(s.InWidth + s.PadLeft, s.OutWidth + (s.KernelWidth - 1) * s.DilationWidth);
 
     /// <summary>y = act(Conv(x, W) + bias) over NCHW tensors. An empty bias means none.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -77,7 +86,8 @@ public static partial class Conv2dF32
                 ref float col = ref MemoryMarshal.GetReference(xg);
                 if (!pointwise)
                 {
-                    Im2Col(xg, scratch, shape);
+                    if (IsStride1(shape)) Im2ColPadded(xg, scratch, shape);
+                    else Im2Col(xg, scratch, shape);
                     col = ref MemoryMarshal.GetReference(scratch);
                 }
                 // Pixel chunks whose k rows of col stay in L2 while every weight block passes over them.
@@ -157,6 +167,36 @@ public static partial class Conv2dF32
         (a0 + a1).CopyTo(lanes);
         for (int r = 0; r < rows; r++)
             Unsafe.Add(ref y, r * yStride) = ActivationF32.Fused(lanes[r] + (hasBias ? Unsafe.Add(ref bias, r) : 0f), act);
+    }
+
+    /// <summary>
+    /// im2col for one group at stride 1: each input plane is copied once into a zero-padded plane (after col in
+    /// scratch), then every row of col is OutH straight copies of OutW floats from it — no border arithmetic per row.
+    /// </summary>
+    internal static void Im2ColPadded(ReadOnlySpan<float> xg, Span<float> scratch, in Conv2dShape s)
+    {
+        int p = s.OutPlane, oh = s.OutHeight, ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth;
+        int hp = PaddedHeight(s), wp = PaddedWidth(s), kh = s.KernelHeight, kw = s.KernelWidth, dh = s.DilationHeight, dw = s.DilationWidth;
+        ref float x0 = ref MemoryMarshal.GetReference(xg);
+        ref float c0 = ref MemoryMarshal.GetReference(scratch);
+        ref float padded = ref Unsafe.Add(ref c0, (nint)s.ReductionLength * p);
+        // Every row of the padded plane is written below (input rows, or zeros), so one clear per call is enough for
+        // the pad columns, which input rows never touch.
+        Block.Zero(ref padded, hp * wp);
+        nint row = 0;
+        for (int ci = 0; ci < s.InChannelsPerGroup; ci++)
+        {
+            ref float plane = ref Unsafe.Add(ref x0, (nint)ci * s.InPlane);
+            for (int iy = 0; iy < ih; iy++)
+                Block.Copy(ref Unsafe.Add(ref plane, iy * iw), ref Unsafe.Add(ref padded, (iy + s.PadTop) * wp + s.PadLeft), iw);
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, row++)
+                {
+                    ref float dst = ref Unsafe.Add(ref c0, row * p);
+                    ref float src = ref Unsafe.Add(ref padded, ky * dh * wp + kx * dw);
+                    for (int r = 0; r < oh; r++) Block.Copy(ref Unsafe.Add(ref src, r * wp), ref Unsafe.Add(ref dst, r * ow), ow);
+                }
+        }
     }
 
     /// <summary>

@@ -14,6 +14,7 @@ public static class PlanCalls
     public const string Gemm = $"Kernels.{nameof(GemmF32)}.{nameof(GemmF32.Gemm)}";
     public const string Conv2d = $"Kernels.{nameof(Conv2dF32)}.{nameof(Conv2dF32.Run)}";
     public const string DepthwiseConv2d = $"Kernels.{nameof(DepthwiseConv2dF32)}.{nameof(DepthwiseConv2dF32.Run)}";
+    public const string WinogradConv2d = $"Kernels.{nameof(WinogradConv2dF32)}.{nameof(WinogradConv2dF32.Run)}";
     public const string MaxPool = $"Kernels.{nameof(PoolF32)}.{nameof(PoolF32.Max)}";
     public const string AveragePool = $"Kernels.{nameof(PoolF32)}.{nameof(PoolF32.Average)}";
     public const string GlobalAveragePool = $"Kernels.{nameof(PoolF32)}.{nameof(PoolF32.GlobalAverage)}";
@@ -26,7 +27,7 @@ public static class PlanCalls
 
     /// <summary>Every fp32 call name above (what an fp32 plan can contain).</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Gemv, Gemm, Conv2d, DepthwiseConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute];
+        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute];
 
     // ───────────── quantised kernels (docs/runtime-kernels-int8.md) ─────────────
 

@@ -197,6 +197,8 @@ public sealed partial class PlanInterpreter
             f => GemmF32.Gemm(f.R(0), f.R(1), f.R(2), f.W(3), f.Int(4), f.Int(5), f.Int(6), f.Value<FusedActivation>(7)))],
         [PlanCalls.Conv2d] = [new("r r r w w Conv2dShape FusedActivation",
             f => Conv2dF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.Value<Conv2dShape>(5), f.Value<FusedActivation>(6)))],
+        [PlanCalls.WinogradConv2d] = [new("r r r w w Conv2dShape FusedActivation",
+            f => WinogradConv2dF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.Value<Conv2dShape>(5), f.Value<FusedActivation>(6)))],
         [PlanCalls.DepthwiseConv2d] = [new("r r r w w Conv2dShape FusedActivation",
             f => DepthwiseConv2dF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.Value<Conv2dShape>(5), f.Value<FusedActivation>(6)))],
         [PlanCalls.MaxPool] = [new("r w Pool2dShape",
