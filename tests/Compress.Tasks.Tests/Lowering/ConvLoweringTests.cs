@@ -30,6 +30,8 @@ public class ConvLoweringTests
         new Case("SAME_UPPER stride 2", 1, 3, 8, 7, 4, 3, 3, Sh: 2, Sw: 2, AutoPad: "SAME_UPPER"),
         new Case("SAME_LOWER", 1, 3, 6, 6, 4, 2, 2, AutoPad: "SAME_LOWER"),
         new Case("VALID", 1, 3, 7, 6, 4, 3, 3, AutoPad: "VALID"),
+        new Case("Winograd 64->64 3x3 pad 1 relu", 1, 64, 6, 7, 64, 3, 3, Pt: 1, Pl: 1, Pb: 1, Pr: 1, Relu: true),
+        new Case("Winograd 64->72 3x3 valid, batch 2", 2, 64, 5, 9, 72, 3, 3),
     };
 
     [Theory]
@@ -76,7 +78,8 @@ public class ConvLoweringTests
 
         var step = Assert.Single(lowered.Plan.Steps);
         bool depthwise = c.Groups > 1 && c.Groups == c.C && c.C == c.M;
-        Assert.Equal(depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, step.Call);
+        bool winograd = c.Kh == 3 && c.Kw == 3 && c.Sh == 1 && c.Sw == 1 && c.Dh == 1 && c.Dw == 1 && c.Groups == 1 && c.C * c.M >= 64 * 64;
+        Assert.Equal(winograd ? PlanCalls.WinogradConv2d : depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, step.Call);
         var shape = Assert.IsType<NewArg>(step.Args[5]);
         Assert.Equal(PlanCalls.Structs.Conv2dShape, shape.Type);
     }
