@@ -145,6 +145,20 @@ public sealed partial class CompressGenerator
             _w.Line("/// <summary>The size in bytes of the weights, embedded as the manifest resource <c>" + Xml(_plan.Weights.Resource) + "</c>.</summary>");
             _w.Line("public const int WeightsBytes = " + Int(_plan.Weights.Bytes) + ";");
             _w.Line();
+            if (_plan.Stats is { } stats)
+            {
+                _w.Line("/// <summary>Multiply-accumulates per sample in the Conv/Gemm/MatMul layers, counting only non-zero weights.</summary>");
+                _w.Line("public const long Macs = " + stats.Macs.ToString(CultureInfo.InvariantCulture) + ";");
+                _w.Line();
+                _w.Line("/// <summary>Multiply-accumulates per sample in those layers counting every stored weight (zeros included).</summary>");
+                _w.Line("public const long DenseMacs = " + stats.DenseMacs.ToString(CultureInfo.InvariantCulture) + ";");
+                _w.Line();
+                double sparsity = stats.Parameters == 0 ? 0 : (double)(stats.Parameters - stats.NonZeroParameters) / stats.Parameters;
+                _w.Line("/// <summary>Fraction of the Conv/Gemm/MatMul weights that are zero (" + stats.NonZeroParameters.ToString(CultureInfo.InvariantCulture)
+                    + " of " + stats.Parameters.ToString(CultureInfo.InvariantCulture) + " non-zero).</summary>");
+                _w.Line("public const double WeightSparsity = " + sparsity.ToString("R", CultureInfo.InvariantCulture) + ";");
+                _w.Line();
+            }
         }
 
         private void EmitTensorConstants(TensorSpec tensor, string role)

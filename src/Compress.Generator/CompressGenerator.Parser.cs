@@ -236,6 +236,18 @@ public sealed partial class CompressGenerator
 
             CheckNames(identifierValues, className, inputs, outputs);
 
+            StatsSpec? stats = null;
+            if (root.Find("stats") is { } statsProperty)
+            {
+                JsonValue st = statsProperty.Value;
+                RequireKind(st, JsonKind.Object, "stats");
+                stats = new StatsSpec(
+                    ReadInteger(Member(st, "macs"), "stats.macs", 0, long.MaxValue),
+                    ReadInteger(Member(st, "denseMacs"), "stats.denseMacs", 0, long.MaxValue),
+                    ReadInteger(Member(st, "parameters"), "stats.parameters", 0, long.MaxValue),
+                    ReadInteger(Member(st, "nonZeroParameters"), "stats.nonZeroParameters", 0, long.MaxValue));
+            }
+
             var context = new StepContext(inputs, outputs, arenaFloats, weightsSpec.Bytes);
             JsonValue stepsValue = Member(root, "steps");
             RequireKind(stepsValue, JsonKind.Array, "steps");
@@ -260,6 +272,7 @@ public sealed partial class CompressGenerator
                 Inputs = inputs,
                 Outputs = outputs,
                 Steps = new EquatableArray<StepSpec>(steps.ToArray()),
+                Stats = stats,
             };
         }
 

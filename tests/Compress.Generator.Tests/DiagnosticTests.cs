@@ -72,6 +72,8 @@ public sealed class DiagnosticTests
         { "missing member", root => root.Remove("steps"), "the member \"steps\" is missing" },
         { "wrong kind", root => root["arena"] = 384, "\"arena\" is a number, expected an object" },
         { "negative arena", root => root["arena"]!["floats"] = -1, "\"arena.floats\" is -1, outside [0, 2147483647]" },
+        { "stats not an object", root => root["stats"] = 5, "\"stats\" is a number, expected an object" },
+        { "negative macs", root => root["stats"] = new JsonObject { ["macs"] = -1, ["denseMacs"] = 1, ["parameters"] = 1, ["nonZeroParameters"] = 1 }, "\"stats.macs\" is -1, outside [0, " },
         { "fractional int", root => PlanJson.Argument(root, 0, 4)["int"] = 64.5, "\"steps[0].args[4].int\" is 64.5, expected an integer" },
         { "int overflow", root => PlanJson.Argument(root, 0, 4)["int"] = 3000000000, "outside [-2147483648, 2147483647]" },
         { "identifier injection", root => root["inputs"]![0]!["identifier"] = "input, int evil", "\"inputs[0].identifier\": 'input, int evil' is not a C# identifier (',' at position 5)" },

@@ -41,7 +41,13 @@ internal sealed record PlanSpec
 
     /// <summary><c>steps</c>, in execution order.</summary>
     public required EquatableArray<StepSpec> Steps { get; init; }
+
+    /// <summary><c>stats</c> (optional): MACs and parameter counts; null when the plan has none.</summary>
+    public StatsSpec? Stats { get; init; }
 }
+
+/// <summary>The plan's <c>stats</c>: per batch-1 inference, Conv/Gemm/MatMul layers only.</summary>
+internal sealed record StatsSpec(long Macs, long DenseMacs, long Parameters, long NonZeroParameters);
 
 /// <summary>Provenance of the ONNX model a plan was compiled from (<c>source</c>).</summary>
 internal sealed record SourceSpec

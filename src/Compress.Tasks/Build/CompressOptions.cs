@@ -11,8 +11,8 @@ public sealed record CompressOptions
     public string? CalibrationData { get; init; }
 
     /// <summary>
-    /// Largest accepted |compiled − ONNX Runtime| relative to the outputs' scale. Null: 1e-4 for fp32; for quantised
-    /// variants no error bound is enforced (the report and summary state the error and the agreement instead).
+    /// Largest accepted |compiled − ONNX Runtime| relative to the outputs' scale. Null: 1e-4 for fp32; for quantised and
+    /// pruned variants no error bound is enforced (the report and summary state the error and the agreement instead).
     /// </summary>
     public double? Tolerance { get; init; }
 
@@ -30,6 +30,27 @@ public sealed record CompressOptions
 
     /// <summary>Values per int4 scale along k (default 32).</summary>
     public string? Int4BlockSize { get; init; }
+
+    /// <summary>Pruning fraction (<c>Prune</c>, invariant culture), or null; with <see cref="PruneMode"/> it turns pruning on.</summary>
+    public string? Prune { get; init; }
+
+    /// <summary>Unstructured (default), NofM, Block or Channel.</summary>
+    public string? PruneMode { get; init; }
+
+    /// <summary>"2:4" for NofM, "1x4"/"4x1"/"8x1" for Block.</summary>
+    public string? PrunePattern { get; init; }
+
+    /// <summary>Global (default; Layer for Channel) or Layer.</summary>
+    public string? PruneScope { get; init; }
+
+    /// <summary>Channel criterion: Reconstruction (default with calibration data), L1 or BnGamma.</summary>
+    public string? PruneCriterion { get; init; }
+
+    /// <summary>"true" (default with calibration data) or "false": refit the kept weights on calibration data.</summary>
+    public string? PruneReconstruct { get; init; }
+
+    /// <summary>Layers left unpruned (node names separated by ';').</summary>
+    public string? PruneExclude { get; init; }
 
     /// <summary>Cap on validation samples; 0 skips validation, null uses every sample.</summary>
     public int? ValidationSamples { get; init; }

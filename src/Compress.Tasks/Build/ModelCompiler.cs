@@ -6,6 +6,7 @@ using Compress.Tasks.Lowering;
 using Compress.Tasks.Onnx;
 using Compress.Tasks.Passes;
 using Compress.Tasks.Plan;
+using Compress.Tasks.Pruning;
 using Compress.Tasks.Quantization;
 using Compress.Tasks.Validation;
 
@@ -28,6 +29,9 @@ public static class ModelCompiler
         if (options.Quantize is not null) QuantizedModelCheck.ThrowIfQuantized(loaded.Graph);
         var log = new PassLog();
         var canonical = CanonicalPipeline.Run(loaded.Graph, log);
+        // Pruning rewrites the canonical graph before lowering and quantisation: everything after sees (and exports) the pruned model.
+        var pruning = Prune(options, loaded.Graph, canonical, log);
+        if (pruning is not null) canonical = pruning.Graph;
 
         string sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.ModelPath)));
         var info = loaded.Graph.Info;
@@ -43,32 +47,50 @@ public static class ModelCompiler
             SourceOpsets = string.Join(",", info.Opsets.OrderBy(kv => kv.Key, StringComparer.Ordinal)
                 .Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)}:{kv.Value.ToString(CultureInfo.InvariantCulture)}")),
         };
-        var lowered = ModelLowering.Lower(canonical, loweringOptions);
+        var fp32 = ModelLowering.Lower(canonical, loweringOptions);
+        var lowered = fp32;
         QuantizationResult? quantization = null;
         if (options.Quantize is not null)
         {
-            quantization = Quantize(options, canonical, lowered);
+            quantization = Quantize(options, canonical, fp32);
             lowered = ModelLowering.Lower(canonical, loweringOptions, quantization);
         }
 
         ValidationResult? validation = null;
         if (options.ValidationSamples != 0)
-        {
             validation = ModelValidator.Validate(options.ModelPath, lowered.Plan, lowered.Weights,
                 new ValidationInputs(options.ValidationData ?? options.CalibrationData,
                     options.ValidationData is null ? null : options.ValidationLabels, options.ValidationSamples));
-            double? tolerance = options.Tolerance ?? (quantization is null ? 1e-4 : null);
-            if (tolerance is double limit && !(validation.RelativeError <= limit))
-                throw new CompressException(ErrorCodes.ValidationMismatch,
-                    $"The compiled model's outputs differ from ONNX Runtime's by {validation.MaxAbsError:G3} " +
-                    $"({validation.RelativeError:G3} of the output scale {validation.MaxReference:G3}) on {validation.DataSource}, " +
-                    $"above the tolerance {limit:G3}. " +
-                    (quantization is null ? "This is a Compress bug for fp32 models: please report it with the model; " : "Exclude the layers the report names as losing the most, or ") +
-                    "raise Tolerance only if you accept the difference.", options.ModelPath);
+
+        // The report's measurements: per-layer error against the fp32 plan (quantised variants; calibration data first,
+        // as the ranges were chosen on it) and per-step latency, both with the runtime kernels. Data validation did not
+        // read (ValidationSamples="0") is left alone: random inputs then, as validation would use.
+        LayerErrorResult? layers = null;
+        StepTimes latency;
+        string? validated = validation is null ? null : options.ValidationData ?? options.CalibrationData;
+        using (var samples = SampleSource.Open(quantization is null ? validated : options.CalibrationData ?? validated,
+                   lowered.Plan, quantization is null ? 1 : LayerErrorAnalysis.MaxSamples))
+        {
+            if (quantization is not null) layers = LayerErrorAnalysis.Run(canonical, fp32, lowered, samples);
+            var sample = samples.CreateBuffers();
+            if (samples.Count > 0) samples.Read(0, sample);
+            latency = StepLatency.Measure(lowered.Plan, lowered.Weights, sample);
         }
 
+        double? tolerance = options.Tolerance ?? (quantization is null && pruning is null ? 1e-4 : null);
+        if (validation is not null && tolerance is double limit && !(validation.RelativeError <= limit))
+            throw new CompressException(ErrorCodes.ValidationMismatch,
+                $"The compiled model's outputs differ from ONNX Runtime's by {validation.MaxAbsError:G3} " +
+                $"({validation.RelativeError:G3} of the output scale {validation.MaxReference:G3}) on {validation.DataSource}, " +
+                $"above the tolerance {limit:G3}. " +
+                (quantization is null ? "This is a Compress bug for fp32 models: please report it with the model; "
+                    : layers?.Worst is { } worst ? $"Exclude the layer that loses the most, {ReportFormat.Worst(worst)}, or "
+                    : "Exclude layers from quantisation, or ") +
+                "raise Tolerance only if you accept the difference.", options.ModelPath);
+
         string planJson = PlanJsonWriter.Write(lowered.Plan);
-        string report = BuildReport.Render(options, lowered.Plan, lowered.Weights.Length, log, validation, quantization);
+        string report = BuildReport.Render(options, lowered.Plan, lowered.Weights.Length, log, validation, quantization,
+            layers, latency, quantization is null ? null : fp32.Weights.Length, pruning);
         using (var outputs = new AtomicOutputs())
         {
             outputs.WriteAllBytes(options.WeightsPath, lowered.Weights);
@@ -85,7 +107,25 @@ public static class ModelCompiler
             outputs.WriteAllText(options.PlanPath, planJson); // last: the plan's presence marks a complete set
             outputs.Commit();
         }
-        return new CompileResult(lowered.Plan, lowered.Weights.Length, validation, log, Summary(options, lowered.Plan, lowered.Weights.Length, validation, quantization));
+        return new CompileResult(lowered.Plan, lowered.Weights.Length, validation, log,
+            Summary(options, lowered.Plan, lowered.Weights.Length, validation, quantization, layers) + (pruning is null ? "" : "; " + pruning.Summary))
+        {
+            Layers = layers,
+            Latency = latency,
+            Pruning = pruning,
+            Macs = MacCounter.Count(canonical).Macs,
+        };
+    }
+
+    /// <summary>Prunes the canonical graph when <c>Prune</c>/<c>PruneMode</c> is set (issue 4; see docs/pruning.md), else null.</summary>
+    static PruneResult? Prune(CompressOptions options, Graph.Graph source, Graph.Graph canonical, PassLog log)
+    {
+        if (!PruneOptions.IsRequested(options.Prune, options.PruneMode)) return null;
+        var prune = PruneOptions.FromMetadata(options.Prune, options.PruneMode, options.PrunePattern, options.PruneScope, options.PruneCriterion,
+            options.PruneReconstruct, options.PruneExclude, hasCalibrationData: options.CalibrationData is not null);
+        using var data = options.CalibrationData is null ? null
+            : CalibrationData.Open(options.CalibrationData, ModelLowering.Lower(canonical, LoweringOptions.ForClass("PruneProbe")).Plan);
+        return Pruner.Run(canonical, prune, data, log, source);
     }
 
     /// <summary>Calibrates (static int8) and decides every node's precision.</summary>
@@ -105,7 +145,7 @@ public static class ModelCompiler
         return QuantizationPlanner.Plan(canonical, quantize, ranges);
     }
 
-    static string Summary(CompressOptions options, ModelPlan plan, int weightBytes, ValidationResult? v, QuantizationResult? q)
+    static string Summary(CompressOptions options, ModelPlan plan, int weightBytes, ValidationResult? v, QuantizationResult? q, LayerErrorResult? layers)
     {
         var kernels = plan.Steps.GroupBy(s => s.Call.Replace("Kernels.", ""))
             .Select(g => g.Count() == 1 ? g.Key : $"{g.Key}×{g.Count()}");
@@ -115,10 +155,24 @@ public static class ModelCompiler
               (v.Accuracy is double acc ? $", accuracy {acc * 100:0.0}% (ONNX Runtime {v.ReferenceAccuracy * 100:0.0}%)" : "");
         string variant = q is null ? "fp32"
             : $"{q.Mode} ({q.Decisions.Count(d => d.Precision != NodePrecision.Fp32)} of {q.Decisions.Length} layers quantised)";
+        string worst = layers?.Worst is { } w ? $"; worst layer {ReportFormat.Worst(w)}" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{options.FullClassName} ← {Path.GetFileName(options.ModelPath)}: {variant}; kernels {string.Join(", ", kernels)}; weights {weightBytes:N0} B; arena {plan.ArenaFloats * 4:N0} B; {check}; report {options.ReportPath}");
+            $"{options.FullClassName} ← {Path.GetFileName(options.ModelPath)}: {variant}; kernels {string.Join(", ", kernels)}; weights {weightBytes:N0} B; arena {plan.ArenaFloats * 4:N0} B; {check}{worst}; report {options.ReportPath}");
     }
 }
 
 /// <summary>What one compilation produced.</summary>
-public sealed record CompileResult(ModelPlan Plan, int WeightBytes, ValidationResult? Validation, PassLog Log, string Summary);
+public sealed record CompileResult(ModelPlan Plan, int WeightBytes, ValidationResult? Validation, PassLog Log, string Summary)
+{
+    /// <summary>Quantised variants: the per-layer error against the fp32 plan (the report's Layers section).</summary>
+    public LayerErrorResult? Layers { get; init; }
+
+    /// <summary>Per-step latency measured at build time (the report's latency columns).</summary>
+    public StepTimes? Latency { get; init; }
+
+    /// <summary>Pruned variants: the pruning's per-layer records, size and MACs before/after (the report's Pruning section).</summary>
+    public PruneResult? Pruning { get; init; }
+
+    /// <summary>MACs per inference (batch 1) of the compiled graph: every weight, and only the non-zero ones.</summary>
+    public MacCount Macs { get; init; } = MacCount.Zero;
+}

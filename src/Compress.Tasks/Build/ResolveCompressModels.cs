@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Compress.Tasks.Diagnostics;
+using Compress.Tasks.Pruning;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -22,7 +23,10 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
     [Output] public ITaskItem[] Resolved { get; set; } = [];
 
     static readonly string[] KnownMetadata = ["ClassName", "Namespace", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples",
-        "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize"];
+        "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize",
+        "Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
+
+    static readonly string[] PruneMetadata = ["Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
 
     public override bool Execute()
     {
@@ -73,6 +77,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
                 $"CompressModel '{item.ItemSpec}' would generate class {full}, which '{other}' already generates. Give one of them a different ClassName.", modelPath);
         byClass[full] = item.ItemSpec;
 
+        var pruneMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
         double tolerance = 0;
         string tol = item.GetMetadata("Tolerance");
         if (tol.Length > 0 && (!double.TryParse(tol, NumberStyles.Float, CultureInfo.InvariantCulture, out tolerance) || !(tolerance > 0) || double.IsInfinity(tolerance)))
@@ -90,6 +95,20 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         string samples = item.GetMetadata("ValidationSamples");
         if (samples.Length > 0 && (!int.TryParse(samples, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 0))
             throw Bad(item, modelPath, "ValidationSamples", samples, "a whole number ≥ 0 (0 skips validation)");
+
+        foreach (var name in PruneMetadata) pruneMetadata[name] = item.GetMetadata(name);
+        if (PruneOptions.IsRequested(pruneMetadata["Prune"], pruneMetadata["PruneMode"]))
+        {
+            try
+            {
+                PruneOptions.FromMetadata(pruneMetadata["Prune"], pruneMetadata["PruneMode"], pruneMetadata["PrunePattern"], pruneMetadata["PruneScope"], pruneMetadata["PruneCriterion"],
+                    pruneMetadata["PruneReconstruct"], pruneMetadata["PruneExclude"], hasCalibrationData: item.GetMetadata("CalibrationData").Length > 0);
+            }
+            catch (CompressException e)
+            {
+                throw new CompressException(e.Code, $"CompressModel '{item.ItemSpec}': {e.Message}", modelPath);
+            }
+        }
 
         string DataPath(string name)
         {
@@ -126,6 +145,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         result.SetMetadata("Exclude", item.GetMetadata("Exclude"));
         result.SetMetadata("Int4BlockSize", item.GetMetadata("Int4BlockSize"));
         result.SetMetadata("ValidationSamples", samples);
+        foreach (var name in PruneMetadata) result.SetMetadata(name, pruneMetadata[name]);
         result.SetMetadata("DataInputs", string.Join(";", new[] { validation, labels, calibration }.Where(p => p.Length > 0)));
         // Everything that changes the outputs, one line each: the stamp file is rewritten only when this changes,
         // so a metadata edit reruns the compression and an unrelated edit does not.

@@ -42,6 +42,15 @@ public static class ErrorCodes
     /// <summary>The model is already quantised (QDQ/QOperator ops, integer weights); Quantize needs the fp32 model.</summary>
     public const string AlreadyQuantized = "CMP013";
 
+    /// <summary>A pruning pattern (N:M, R×C block) does not fit a layer's weight shape; the message names the node.</summary>
+    public const string PrunePatternMismatch = "CMP014";
+
+    /// <summary>Channel pruning reaches an op it cannot rewire (the message names the node), so the channels cannot be removed.</summary>
+    public const string PruneCannotRewire = "CMP015";
+
+    /// <summary>Pruning was asked of a model with no prunable layer (Conv/Gemm/MatMul with a constant float weight), or every one is excluded or fixed.</summary>
+    public const string NothingToPrune = "CMP016";
+
     /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
     public const string Internal = "CMP099";
 }

@@ -7,7 +7,7 @@ namespace Compress.Tasks.Lowering;
 /// <param name="Plan">The plan (write it with <see cref="PlanJsonWriter"/>).</param>
 /// <param name="Weights">Little-endian constants, every tensor at a 64-byte-aligned offset; embed as <c>Plan.Weights.Resource</c>.</param>
 /// <remarks>
-/// <see cref="ValueLocations"/> and <see cref="ValueReadyAfterStep"/> are build-time facts for tools that watch the
+/// <see cref="ValueLocations"/>, <see cref="ValueReadyAfterStep"/> and <see cref="U8ValueLocations"/> are build-time facts for tools that watch the
 /// plan run (calibration, per-layer error); they stay in memory and are never written into the plan JSON.
 /// </remarks>
 public sealed record LoweredModel(ModelPlan Plan, byte[] Weights)
@@ -31,4 +31,11 @@ public sealed record LoweredModel(ModelPlan Plan, byte[] Weights)
     /// without steps (an alias) the last step before it; −1 for graph inputs (and aliases lowered before any step).
     /// </summary>
     public IReadOnlyDictionary<string, int> ValueReadyAfterStep { get; init; } = FrozenDictionary<string, int>.Empty;
+
+    /// <summary>
+    /// Quantised plans: every value with a u8 representation (written by an int8 kernel, quantised for an int8 reader,
+    /// or aliased) → where it lives, its parameters and the step after which it is ready. A value produced in u8 and
+    /// never dequantised has no <see cref="ValueLocations"/> entry, only this one. Empty for fp32 plans.
+    /// </summary>
+    public IReadOnlyDictionary<string, U8ValueLocation> U8ValueLocations { get; init; } = FrozenDictionary<string, U8ValueLocation>.Empty;
 }

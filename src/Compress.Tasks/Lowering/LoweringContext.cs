@@ -316,7 +316,8 @@ public sealed partial class LoweringContext
     /// Places every arena group and scratch buffer, then resolves the steps to plan steps and says where each graph
     /// value lives (see <see cref="LoweredModel.ValueLocations"/>).
     /// </summary>
-    internal (List<PlanStep> Steps, int ArenaFloats, Dictionary<string, SpanArg> Locations, Dictionary<string, int> ReadyAfterStep) Resolve()
+    internal (List<PlanStep> Steps, int ArenaFloats, Dictionary<string, SpanArg> Locations, Dictionary<string, int> ReadyAfterStep,
+        Dictionary<string, U8ValueLocation> U8Locations) Resolve()
     {
         var buffers = new List<ArenaPlanner.Buffer>();
         var groupBuffer = new Dictionary<Group, int>();
@@ -362,16 +363,18 @@ public sealed partial class LoweringContext
             }).ToArray();
             steps.Add(new PlanStep(d.Node, d.Op, d.Comment, d.Call, args));
         }
-        var (locations, ready) = ValueLocations(groupBuffer, placement);
-        return (steps, placement.TotalBytes / sizeof(float), locations, ready);
+        var (locations, ready, u8) = ValueLocations(groupBuffer, placement);
+        return (steps, placement.TotalBytes / sizeof(float), locations, ready, u8);
     }
 
     /// <summary>
     /// The whole storage span of every graph input and node output that has storage (aliases and in-place results
     /// share their group's span), and the step after which it holds the value. Constants and the internal output-copy
-    /// targets are left out, as are values no step touches (unused extra outputs).
+    /// targets are left out, as are values no step touches (unused extra outputs). Third: the u8 representations
+    /// (<see cref="LoweredModel.U8ValueLocations"/>).
     /// </summary>
-    (Dictionary<string, SpanArg>, Dictionary<string, int>) ValueLocations(Dictionary<Group, int> groupBuffer, ArenaPlanner.BytePlacement placement)
+    (Dictionary<string, SpanArg>, Dictionary<string, int>, Dictionary<string, U8ValueLocation>) ValueLocations(
+        Dictionary<Group, int> groupBuffer, ArenaPlanner.BytePlacement placement)
     {
         // A value's float storage may also be written after its producer ends (a lazy DequantizeU8 in a quantised
         // plan): then it is ready after that write.
@@ -390,7 +393,17 @@ public sealed partial class LoweringContext
             locations[name] = (SpanArg)ResolveValue(new LoweredArg.Value(name, 0, g.Length, Write: false), groupBuffer, placement);
             ready[name] = after;
         }
-        return (locations, ready);
+        // A u8 group is written once (by its producer or a QuantizeF32); its aliases share the group and that write.
+        var u8 = new Dictionary<string, U8ValueLocation>(StringComparer.Ordinal);
+        foreach (var (value, parameters) in _u8)
+        {
+            string key = U8Key(value);
+            var g = _groups[key];
+            if (!groupBuffer.ContainsKey(g)) continue;
+            int after = g.Members.Max(m => lastWrite.GetValueOrDefault(m, -1));
+            u8[value] = new U8ValueLocation((SpanArg)ResolveValue(new LoweredArg.Value(key, 0, g.Length, Write: false), groupBuffer, placement), parameters, after);
+        }
+        return (locations, ready, u8);
     }
 
     PlanArg ResolveValue(LoweredArg.Value v, Dictionary<Group, int> groupBuffer, ArenaPlanner.BytePlacement placement)

@@ -75,7 +75,7 @@ public static class ModelLowering
             ctx.EndNode();
         }
         ctx.EmitOutputCopies();
-        var (steps, arenaFloats, locations, readyAfterStep) = ctx.Resolve();
+        var (steps, arenaFloats, locations, readyAfterStep, u8Locations) = ctx.Resolve();
         byte[] weights = ctx.WeightsBlob.ToArray();
 
         var identifiers = PlanIdentifiers.AssignUnique(inputs.Select(i => i.Name).Concat(canonical.Outputs.Select(o => o.Name)), options.ClassName);
@@ -103,11 +103,13 @@ public static class ModelLowering
             Inputs = inputs.Select((v, i) => Tensor(v.Name, identifiers[i])).ToArray(),
             Outputs = canonical.Outputs.Select((v, j) => Tensor(v.Name, identifiers[inputs.Count + j])).ToArray(),
             Steps = steps.ToArray(),
+            Stats = Stats(canonical),
         };
         return new LoweredModel(plan, weights)
         {
             ValueLocations = locations.ToFrozenDictionary(StringComparer.Ordinal),
             ValueReadyAfterStep = readyAfterStep.ToFrozenDictionary(StringComparer.Ordinal),
+            U8ValueLocations = u8Locations.ToFrozenDictionary(StringComparer.Ordinal),
         };
     }
 
@@ -223,5 +225,13 @@ public static class ModelLowering
         string precision = string.Join(" + ", quantized.Select(q => q.Precision).Distinct().Order().Select(Describe));
         return string.Create(CultureInfo.InvariantCulture,
             $"{precision} · {ops} · {quantized.Count} of {nodes.Count} nodes quantised · {weightBytes:N0} weight bytes");
+    }
+
+    /// <summary>The plan's <c>stats</c>: MACs and parameter counts of the graph as lowered (zeros counted apart).</summary>
+    static PlanStats Stats(Graph.Graph graph)
+    {
+        var cost = Pruning.MacCounter.Count(graph);
+        long parameters = cost.Layers.Sum(l => l.Weights), nonZero = cost.Layers.Sum(l => l.NonZeroWeights);
+        return new PlanStats(cost.Macs.NonZero, cost.Macs.Dense, parameters, nonZero);
     }
 }

@@ -43,7 +43,17 @@ public sealed record ModelPlan
     public required EquatableArray<PlanTensor> Outputs { get; init; }
 
     public required EquatableArray<PlanStep> Steps { get; init; }
+
+    /// <summary>Size and work of the compiled model (optional in the file; the generator emits constants from it).</summary>
+    public PlanStats? Stats { get; init; }
 }
+
+/// <summary>The <c>stats</c> object: what the model costs per batch-1 inference.</summary>
+/// <param name="Macs">Multiply-accumulates of the Conv/Gemm/MatMul layers counting only non-zero weights.</param>
+/// <param name="DenseMacs">The same counting every stored weight.</param>
+/// <param name="Parameters">Weight elements of those layers.</param>
+/// <param name="NonZeroParameters">Their non-zero weight elements.</param>
+public sealed record PlanStats(long Macs, long DenseMacs, long Parameters, long NonZeroParameters);
 
 /// <summary>Provenance of the plan: the model file it was built from, echoed into the generated file's header.</summary>
 /// <param name="File">File name of the ONNX model (no directory).</param>

@@ -55,6 +55,9 @@ public static class PlanJsonReader
             Inputs = Arr(root, "inputs", "$").Select((t, i) => ReadTensor(t, $"$.inputs[{i}]")).ToArray(),
             Outputs = Arr(root, "outputs", "$").Select((t, i) => ReadTensor(t, $"$.outputs[{i}]")).ToArray(),
             Steps = Arr(root, "steps", "$").Select((s, i) => ReadStep(s, $"$.steps[{i}]")).ToArray(),
+            Stats = root.TryGetProperty("stats", out var stats)
+                ? new PlanStats(Long(stats, "macs", "$.stats"), Long(stats, "denseMacs", "$.stats"), Long(stats, "parameters", "$.stats"), Long(stats, "nonZeroParameters", "$.stats"))
+                : null,
         };
     }
 

@@ -27,6 +27,8 @@ public static class PlanJsonWriter
         w.Line(1, $"\"weights\": {{ \"resource\": {Str(plan.Weights.Resource)}, \"bytes\": {Int(plan.Weights.Bytes)}, \"sha256\": {Str(plan.Weights.Sha256)} }},");
         w.Line(1, $"\"arena\": {{ \"floats\": {Int(plan.ArenaFloats)} }},");
         w.Line(1, $"\"batch\": {{ \"dynamic\": {Bool(plan.BatchDynamic)} }},");
+        if (plan.Stats is { } st)
+            w.Line(1, $"\"stats\": {{ \"macs\": {Long(st.Macs)}, \"denseMacs\": {Long(st.DenseMacs)}, \"parameters\": {Long(st.Parameters)}, \"nonZeroParameters\": {Long(st.NonZeroParameters)} }},");
         WriteList(w, "inputs", plan.Inputs, Tensor, last: false);
         WriteList(w, "outputs", plan.Outputs, Tensor, last: false);
         if (plan.Steps.Count == 0) w.Line(1, "\"steps\": []");
@@ -97,6 +99,8 @@ public static class PlanJsonWriter
         NewArg n => $"{{ \"new\": {Str(n.Type)}, \"args\": [{(n.Args.Count == 0 ? "" : " " + string.Join(", ", n.Args.Select(Arg)) + " ")}] }}",
         _ => throw new ArgumentException($"Unknown plan argument {arg.GetType().Name}."),
     };
+
+    static string Long(long v) => v.ToString(CultureInfo.InvariantCulture);
 
     static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
 

@@ -72,10 +72,7 @@ public static class ModelValidator
             return Enumerable.Range(0, file.Count).Select(i => new[] { file.SampleAsFloats(i) }).ToList();
         }
         source = $"{RandomSamples} random samples (seed 0)";
-        var random = new Random(0);
-        return Enumerable.Range(0, RandomSamples)
-            .Select(_ => plan.Inputs.Select(i => Enumerable.Range(0, i.Length).Select(_ => (float)random.NextDouble()).ToArray()).ToArray())
-            .ToList();
+        return SampleSource.RandomInputs(plan);
     }
 
     static int[] LoadLabels(string path, int count)

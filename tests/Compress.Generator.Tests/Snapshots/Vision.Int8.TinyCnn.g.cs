@@ -48,6 +48,15 @@ public sealed partial class TinyCnn
     /// <summary>The size in bytes of the weights, embedded as the manifest resource <c>Vision.Int8.TinyCnn.weights</c>.</summary>
     public const int WeightsBytes = 1356;
 
+    /// <summary>Multiply-accumulates per sample in the Conv/Gemm/MatMul layers, counting only non-zero weights.</summary>
+    public const long Macs = 1608;
+
+    /// <summary>Multiply-accumulates per sample in those layers counting every stored weight (zeros included).</summary>
+    public const long DenseMacs = 1608;
+
+    /// <summary>Fraction of the Conv/Gemm/MatMul weights that are zero (348 of 348 non-zero).</summary>
+    public const double WeightSparsity = 0;
+
     /// <summary>The weights shared by every instance in the process, once loaded.</summary>
     private static global::Compress.Runtime.ModelWeights? s_sharedWeights;
 
