@@ -16,10 +16,10 @@ internal static class ReportFormat
     public static string Loss(double db) =>
         double.IsNaN(db) ? "—" : double.IsPositiveInfinity(db) ? "∞" : Math.Abs(db) < 0.05 ? "0.0" : db.ToString("0.0", C);
 
-    /// <summary>"/fc/Gemm (SQNR 31.2 dB, loses 4.1 dB)", or "… (SQNR 35.2 dB from exact inputs)" when its inputs were exact.</summary>
+    /// <summary>"/fc/Gemm (SQNR 31.2 dB, the noise it adds alone at 33.0 dB)", or "… (SQNR 35.2 dB, from exact inputs)".</summary>
     public static string Worst(LayerError layer) => $"{layer.Node} ({Headline(layer)})";
 
-    /// <summary>"SQNR 31.2 dB, loses 4.1 dB", or "SQNR 35.2 dB from exact inputs".</summary>
+    /// <summary>"SQNR 31.2 dB, the noise it adds alone at 33.0 dB", or "SQNR 35.2 dB, from exact inputs".</summary>
     public static string Headline(LayerError layer) =>
-        $"SQNR {Sqnr(layer.SqnrDb)} dB" + (double.IsPositiveInfinity(layer.LossDb) ? " from exact inputs" : $", loses {Loss(layer.LossDb)} dB");
+        $"SQNR {Sqnr(layer.SqnrDb)} dB, " + (double.IsPositiveInfinity(layer.LossDb) ? "from exact inputs" : $"the noise it adds alone at {Sqnr(layer.AddedNoiseDb)} dB");
 }

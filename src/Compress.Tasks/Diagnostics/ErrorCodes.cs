@@ -51,6 +51,15 @@ public static class ErrorCodes
     /// <summary>Pruning was asked of a model with no prunable layer (Conv/Gemm/MatMul with a constant float weight), or every one is excluded or fixed.</summary>
     public const string NothingToPrune = "CMP016";
 
+    /// <summary>A low-bit method (Shift, Ternary, Binary) or a <c>LayerOverrides</c> entry asks a layer type the method cannot run (the message names the node).</summary>
+    public const string LowBitUnsupportedLayer = "CMP017";
+
+    /// <summary>A bit width (<c>ShiftBits</c>) outside the range the kernels store.</summary>
+    public const string BitWidthOutOfRange = "CMP018";
+
+    /// <summary>A <c>LayerOverrides</c> entry names no node or weight of the model (the message names it and lists the layers).</summary>
+    public const string OverrideNamesNoNode = "CMP019";
+
     /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
     public const string Internal = "CMP099";
 }

@@ -21,7 +21,25 @@ public sealed record QuantParams(float Scale, int ZeroPoint)
 }
 
 /// <summary>How one node runs after quantisation, and why (the report prints the reason).</summary>
-public enum NodePrecision { Fp32, Int8, Int8Dynamic, Int4 }
+public enum NodePrecision
+{
+    Fp32,
+    Int8,
+    Int8Dynamic,
+    Int4,
+
+    /// <summary>Power-of-two weights (4-bit codes), u8 activations as Int8 (docs/low-bit.md).</summary>
+    Shift,
+
+    /// <summary>Weight-only ternary {−αn, 0, +αp} (two bit masks), f32 activations.</summary>
+    Ternary,
+
+    /// <summary>Weight-only binary ±α (one bit), f32 activations.</summary>
+    Binary,
+
+    /// <summary>Fully binary: binary weights and activations binarised per call (XNOR + popcount).</summary>
+    BinaryXnor,
+}
 
 /// <summary>The decision for one node.</summary>
 /// <param name="Node">The node's name (<see cref="Graph.Node.Label"/>).</param>
@@ -50,6 +68,12 @@ public sealed record QuantizedWeight(string Name, ImmutableArray<long> Dims, sby
 
     /// <summary>0: one scale per output channel; &gt; 0: one scale per output channel per block of this many values along the reduction axis (int4).</summary>
     public int BlockSize { get; init; }
+
+    /// <summary>
+    /// Ternary weights (TTQ): the per-channel magnitude of the negative codes (real = −NegativeScales[c] for code −1);
+    /// null when negative codes use <see cref="Scales"/> like the others.
+    /// </summary>
+    public float[]? NegativeScales { get; init; }
 
     /// <summary>The real values Scales·Values in the ONNX layout of the original weight (what the quantised kernel multiplies by).</summary>
     public float[] Dequantize() => WeightQuantizer.Dequantize(this);
@@ -93,4 +117,7 @@ public sealed record QuantizationResult(
 
     /// <summary>Values whose u8 parameters are those of another value (alias ops, MaxPool, GlobalAveragePool running on u8) → that value.</summary>
     public ImmutableDictionary<string, string> SharedParams { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Per node: how its low-bit weights were fitted (calibration error, threshold, exponents…), for the report.</summary>
+    public ImmutableDictionary<string, string> LayerNotes { get; init; } = ImmutableDictionary<string, string>.Empty;
 }

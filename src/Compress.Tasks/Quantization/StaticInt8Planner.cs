@@ -51,8 +51,10 @@ public static class StaticInt8Planner
         }
 
         var int8 = candidates.Select(c => c is { Role: not QuantRole.PassThrough }).ToArray();
+        // Forced nodes (LayerOverrides, shift layers) stay int8 whatever the estimate; the search decides the rest around them.
+        var forced = candidates.Select(c => c is { Role: not QuantRole.PassThrough } && options.Force.Contains(c.Node.Label)).ToArray();
         var model = options.CostModel;
-        if (model is not null) Search(graph, candidates, int8, model);
+        if (model is not null) Search(graph, candidates, int8, forced, model);
         var flow = Int8Dataflow.Analyse(graph, candidates, int8);
 
         var decisions = ImmutableArray.CreateBuilder<NodeDecision>(nodes.Length);
@@ -130,15 +132,15 @@ public static class StaticInt8Planner
     /// precision lowers the whole graph's estimate (kernels + boundaries); stop when a sweep flips nothing. The better
     /// end wins; ties go to fp32 ("not lower stays fp32"), node by node and between the two ends.
     /// </summary>
-    static void Search(Graph graph, QuantCandidate?[] candidates, bool[] int8, CostModel model)
+    static void Search(Graph graph, QuantCandidate?[] candidates, bool[] int8, bool[] forced, CostModel model)
     {
-        var fromFp32 = new bool[int8.Length];
-        double a = LocalSearch(graph, candidates, int8, model);
-        double b = LocalSearch(graph, candidates, fromFp32, model);
+        var fromFp32 = (bool[])forced.Clone();
+        double a = LocalSearch(graph, candidates, int8, forced, model);
+        double b = LocalSearch(graph, candidates, fromFp32, forced, model);
         if (b < a || (b == a && fromFp32.Count(x => x) < int8.Count(x => x))) Array.Copy(fromFp32, int8, int8.Length);
     }
 
-    static double LocalSearch(Graph graph, QuantCandidate?[] candidates, bool[] int8, CostModel model)
+    static double LocalSearch(Graph graph, QuantCandidate?[] candidates, bool[] int8, bool[] forced, CostModel model)
     {
         double current = Total(graph, candidates, int8, model);
         for (int sweep = 0; sweep < 16; sweep++)
@@ -146,7 +148,7 @@ public static class StaticInt8Planner
             bool changed = false;
             for (int i = 0; i < int8.Length; i++)
             {
-                if (candidates[i] is not { Role: not QuantRole.PassThrough }) continue;
+                if (candidates[i] is not { Role: not QuantRole.PassThrough } || forced[i]) continue;
                 int8[i] = !int8[i];
                 double flipped = Total(graph, candidates, int8, model);
                 if (int8[i] ? flipped < current : flipped <= current)

@@ -96,7 +96,8 @@ public static class WeightQuantizer
             for (int c = 0; c < channels; c++)
             {
                 long start = (o * channels + c) * inner;
-                for (long i = 0; i < inner; i++) result[start + i] = q.Scales[c] * q.Values[start + i];
+                for (long i = 0; i < inner; i++)
+                    result[start + i] = (q.NegativeScales is { } negative && q.Values[start + i] < 0 ? negative[c] : q.Scales[c]) * q.Values[start + i];
             }
         return result;
     }

@@ -30,6 +30,23 @@ public sealed record LayerError(
     public double LossDb => Loss(InputSqnrDb, SqnrDb);
 
     /// <summary>
+    /// The noise this layer adds on its own, as an SQNR in dB: the output's noise-to-signal ratio minus the worst input's
+    /// (10^(−SQNR/10) each), so a first quantised layer reading exact inputs gets a finite figure and a layer that only
+    /// carries its inputs' error gets +∞. Comparable across layers, unlike <see cref="LossDb"/>.
+    /// </summary>
+    public double AddedNoiseDb
+    {
+        get
+        {
+            if (double.IsNaN(SqnrDb)) return double.NaN;
+            double added = Nsr(SqnrDb) - Nsr(InputSqnrDb);
+            return added <= 0 ? double.PositiveInfinity : -10 * Math.Log10(added);
+
+            static double Nsr(double sqnrDb) => double.IsPositiveInfinity(sqnrDb) || double.IsNaN(sqnrDb) ? 0 : Math.Pow(10, -sqnrDb / 10);
+        }
+    }
+
+    /// <summary>
     /// input − output SQNR: 0 when the output is exact (nothing lost), +∞ when the inputs are exact and the output is not
     /// (the layer brings in all of its error), NaN when the output was not measured. Negative when the layer reduces
     /// the relative error (a clamp, a max).
@@ -52,17 +69,17 @@ public sealed record LayerErrorResult(int Samples, string DataSource, ImmutableA
     public LayerError? Worst => WorstOf(Layers);
 
     /// <summary>
-    /// Among the quantised layers whose output is measured and not exact: the largest <see cref="LayerError.LossDb"/>
-    /// (+∞, a quantised layer reading exact inputs, counts as largest); ties go to the lower output SQNR, then to the
-    /// earlier layer.
+    /// Among the quantised layers whose output is measured and not exact: the one adding the most noise on its own (the
+    /// lowest <see cref="LayerError.AddedNoiseDb"/>); ties go to the lower output SQNR, then to the earlier layer. Null
+    /// when no quantised layer adds any.
     /// </summary>
     public static LayerError? WorstOf(IEnumerable<LayerError> layers)
     {
         LayerError? worst = null;
         foreach (var l in layers)
         {
-            if (!l.Quantized || double.IsNaN(l.SqnrDb) || double.IsPositiveInfinity(l.SqnrDb)) continue;
-            if (worst is null || l.LossDb > worst.LossDb || (l.LossDb == worst.LossDb && l.SqnrDb < worst.SqnrDb)) worst = l;
+            if (!l.Quantized || double.IsNaN(l.SqnrDb) || double.IsPositiveInfinity(l.SqnrDb) || double.IsPositiveInfinity(l.AddedNoiseDb)) continue;
+            if (worst is null || l.AddedNoiseDb < worst.AddedNoiseDb || (l.AddedNoiseDb == worst.AddedNoiseDb && l.SqnrDb < worst.SqnrDb)) worst = l;
         }
         return worst;
     }

@@ -101,8 +101,9 @@ public class LayerErrorAnalysisTests
         double bWide = Layer(wide, "/b/Gemm").LossDb, bNormal = Layer(normal, "/b/Gemm").LossDb;
         Assert.True(bWide > bNormal + 10, $"b loses {bWide:F1} dB with wide weights, {bNormal:F1} dB without");
         Assert.True(bWide > Layer(wide, "/y/Gemm").LossDb, $"b {bWide:F1} dB, y {Layer(wide, "/y/Gemm").LossDb:F1} dB");
-        // The first quantised layer reads the exact input: by the rule (largest loss) it is named in both.
-        Assert.Equal("/a/Gemm", wide.Worst!.Node);
+        // The layer with wide weights adds the most noise of its own, though a reads the exact input.
+        Assert.Equal("/b/Gemm", wide.Worst!.Node);
+        Assert.True(Layer(wide, "/b/Gemm").AddedNoiseDb < Layer(wide, "/a/Gemm").AddedNoiseDb);
     }
 
     [Fact]
@@ -115,7 +116,8 @@ public class LayerErrorAnalysisTests
         Assert.Equal(0, a.LossDb);
         Assert.NotNull(a.OutputParameters); // quantised for b, which reads it as u8
         Assert.Equal(double.PositiveInfinity, Layer(r, "/b/Gemm").LossDb);
-        Assert.Equal("/b/Gemm", r.Worst!.Node);
+        Assert.Equal(Layer(r, "/b/Gemm").SqnrDb, Layer(r, "/b/Gemm").AddedNoiseDb, 9); // exact inputs: all its noise is its own
+        Assert.True(r.Worst!.Quantized);
     }
 
     [Fact]

@@ -84,14 +84,17 @@ public class SqnrAccumulatorTests
         Assert.Equal(loss, LayerError.Loss(input, output), 9);
 
     [Fact]
-    public void Worst_layer_is_the_largest_loss_then_the_lowest_sqnr_among_quantised_layers()
+    public void Worst_layer_adds_the_most_noise_of_its_own_among_quantised_layers()
     {
         static LayerError L(string name, double sqnr, double input, bool quantized = true) =>
             new(name, "Gemm", [], [], [], [], quantized, null, sqnr, input);
 
         Assert.Equal("b", LayerErrorResult.WorstOf([L("a", 40, 45), L("b", 30, 38), L("c", 28, 30)])!.Node);
-        // Two layers reading exact inputs tie at ∞: the lower output SQNR loses more.
-        Assert.Equal("q", LayerErrorResult.WorstOf([L("p", 40, double.PositiveInfinity), L("q", 25, double.PositiveInfinity), L("r", 20, 40)])!.Node);
+        // Noise-to-signal added: p 1e-4, q 3.2e-3 (exact inputs: all its own), r 1e-2 − 1e-4 — r adds the most.
+        Assert.Equal("r", LayerErrorResult.WorstOf([L("p", 40, double.PositiveInfinity), L("q", 25, double.PositiveInfinity), L("r", 20, 40)])!.Node);
+        Assert.Equal(20 - 10 * Math.Log10(1 - 0.01), L("r", 20, 40).AddedNoiseDb, 9);
+        // A layer whose output is cleaner than its input (a clamp) adds nothing.
+        Assert.Equal(double.PositiveInfinity, L("m", 41, 40).AddedNoiseDb);
         // fp32 layers, exact and unmeasured outputs are not candidates.
         Assert.Equal("a", LayerErrorResult.WorstOf([L("f", 10, double.PositiveInfinity, quantized: false), L("a", 40, 45),
             L("e", double.PositiveInfinity, 45), L("n", double.NaN, 45)])!.Node);
