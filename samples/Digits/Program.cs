@@ -62,19 +62,21 @@ foreach (var variant in Variant.All)
 
     var row = new Row(variant.Model, variant.Name, Math.Round(100.0 * correct / count, 2), variant.WeightsBytes,
         Math.Round(medians[0], 3), Math.Round(medians[1], 3), allocated,
-        ortInt8 is null ? null : Math.Round(medians[2], 3), Math.Round(100.0 * agreeing / count, 2));
+        ortInt8 is null ? null : Math.Round(medians[2], 3), Math.Round(100.0 * agreeing / count, 2),
+        Math.Round(variant.Sparsity, 4), variant.Macs);
     rows.Add(row);
     if (json) Console.WriteLine(JsonSerializer.Serialize(row, RowJson.Default.Row));
 }
 
 if (!json)
 {
-    Console.WriteLine($"{"model",-14}{"variant",-14}{"accuracy %",11}{"agree %",9}{"weights B",12}{"latency µs",12}{"ORT fp32 µs",13}{"ratio",7}{"ORT int8 µs",13}{"alloc B/run",13}");
+    Console.WriteLine($"{"model",-14}{"variant",-14}{"accuracy %",11}{"agree %",9}{"weights B",12}{"latency µs",12}{"ORT fp32 µs",13}{"ratio",7}{"ORT int8 µs",13}{"alloc B/run",13}{"sparsity",10}{"MACs",10}");
     foreach (var r in rows)
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Model,-14}{r.Variant,-14}{r.Accuracy,11:0.0}{r.Agreement,9:0.0}{r.WeightsBytes,12:N0}{r.LatencyUs,12:0.00}{r.OrtFp32LatencyUs,13:0.00}{r.LatencyUs / r.OrtFp32LatencyUs,7:0.00}{(r.OrtInt8LatencyUs is double q ? q.ToString("0.00", CultureInfo.InvariantCulture) : "—"),13}{r.AllocBytesPerRun,13}"));
+            $"{r.Model,-14}{r.Variant,-14}{r.Accuracy,11:0.0}{r.Agreement,9:0.0}{r.WeightsBytes,12:N0}{r.LatencyUs,12:0.00}{r.OrtFp32LatencyUs,13:0.00}{r.LatencyUs / r.OrtFp32LatencyUs,7:0.00}{(r.OrtInt8LatencyUs is double q ? q.ToString("0.00", CultureInfo.InvariantCulture) : "—"),13}{r.AllocBytesPerRun,13}{r.Sparsity,10:0.00}{r.Macs,10:N0}"));
     Console.WriteLine($"{count} test digits; latency = median per batch-1 call, side by side in this process; ratio = latency / ORT fp32;");
-    Console.WriteLine("agree = top-1 agreement with the model's fp32 variant; ORT int8 = ONNX Runtime on the build's QDQ export.");
+    Console.WriteLine("agree = top-1 agreement with the model's fp32 variant; ORT int8 = ONNX Runtime on the build's QDQ export;");
+    Console.WriteLine("sparsity = fraction of zero weights; MACs = multiply-accumulates per sample counting non-zero weights only.");
 }
 return 0;
 
