@@ -560,6 +560,7 @@ public sealed partial class CompressGenerator
             ElementType.U8 => "global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(" + arena + ")",
             ElementType.I8 => "global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, sbyte>(" + arena + ")",
             ElementType.I32 => "global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(" + arena + ")",
+            ElementType.U16 => "global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, ushort>(" + arena + ")",
             _ => throw new InvalidOperationException("No arena view for " + type),
         };
 
@@ -568,6 +569,7 @@ public sealed partial class CompressGenerator
             ElementType.U8 => "bytes (u8 activations, kernel scratch)",
             ElementType.I8 => "signed bytes",
             ElementType.I32 => "32-bit integers",
+            ElementType.U16 => "unsigned 16-bit integers",
             _ => type.ToString(),
         };
 

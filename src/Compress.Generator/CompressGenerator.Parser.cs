@@ -563,7 +563,8 @@ public sealed partial class CompressGenerator
                 "i8" => (ElementType.I8, 1, typeName),
                 "u8" => (ElementType.U8, 1, typeName),
                 "i32" => (ElementType.I32, 4, typeName),
-                _ => throw Malformed(typeValue, "\"" + path + ".type\" is \"" + Printable(typeName) + "\"; expected \"f32\", \"i8\", \"u8\" or \"i32\""),
+                "u16" => (ElementType.U16, 2, typeName),
+                _ => throw Malformed(typeValue, "\"" + path + ".type\" is \"" + Printable(typeName) + "\"; expected \"f32\", \"i8\", \"u8\", \"u16\" or \"i32\""),
             };
         }
 

@@ -69,6 +69,9 @@ public sealed class ModelWeights
     /// <summary>The blob as bytes.</summary>
     public ReadOnlySpan<byte> U8 => MemoryMarshal.CreateReadOnlySpan(ref Start, ByteLength);
 
+    /// <summary>The blob as unsigned 16-bit integers (ByteLength / 2 elements; sparse weight indices).</summary>
+    public ReadOnlySpan<ushort> U16 => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, ushort>(ref Start), ByteLength / sizeof(ushort));
+
     /// <summary>The blob as 32-bit integers (ByteLength / 4 elements).</summary>
     public ReadOnlySpan<int> I32 => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, int>(ref Start), ByteLength / sizeof(int));
 

@@ -93,7 +93,7 @@ public sealed class DiagnosticTests
         { "slice past the weights", root => PlanJson.Argument(root, 0, 1)["offset"] = 51600, "but the weights (51600 f32 elements) holds 51600" },
         { "slice past an input", root => PlanJson.Argument(root, 0, 0)["length"] = 65, "but input 'input' holds 64" },
         { "input index", root => PlanJson.Argument(root, 0, 0)["index"] = 1, "\"steps[0].args[0].index\" is 1 but the plan has 1 inputs" },
-        { "weights type", root => PlanJson.Argument(root, 0, 1)["type"] = "f16", "expected \"f32\", \"i8\", \"u8\" or \"i32\"" },
+        { "weights type", root => PlanJson.Argument(root, 0, 1)["type"] = "f16", "expected \"f32\", \"i8\", \"u8\", \"u16\" or \"i32\"" },
         { "unknown span", root => PlanJson.Argument(root, 0, 0)["span"] = "stack", "\"steps[0].args[0].span\" is \"stack\"" },
         { "unknown argument member", root => PlanJson.Argument(root, 0, 4)["stride"] = 2, "\"steps[0].args[4]\" has the unexpected member \"stride\"" },
         { "two argument forms", root => PlanJson.Argument(root, 0, 4)["float"] = "1", "has both \"int\" and \"float\"" },

@@ -117,7 +117,7 @@ public sealed class Int8Tests
         // arena.floats is 144, so the arena holds 576 bytes and 144 ints.
         { "u8 past the end", root => Arg(root, 0, 1)["offset"] = 541, "\"steps[0].args[1]\" slices [541, 577) but the arena (576 u8 elements) holds 576" },
         { "i32 past the end", root => SetArena(Arg(root, 0, 1), "i32", 140, 5), "\"steps[0].args[1]\" slices [140, 145) but the arena (144 i32 elements) holds 144" },
-        { "unknown type", root => Arg(root, 0, 1)["type"] = "f16", "\"steps[0].args[1].type\" is \"f16\"; expected \"f32\", \"i8\", \"u8\" or \"i32\"" },
+        { "unknown type", root => Arg(root, 0, 1)["type"] = "f16", "\"steps[0].args[1].type\" is \"f16\"; expected \"f32\", \"i8\", \"u8\", \"u16\" or \"i32\"" },
         { "type not a string", root => Arg(root, 0, 1)["type"] = 8, "\"steps[0].args[1].type\" is a number, expected a string" },
     };
 

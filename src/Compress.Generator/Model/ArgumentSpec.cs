@@ -13,8 +13,8 @@ internal enum SpanSource
 }
 
 /// <summary>
-/// The element type of a weights or arena view (<c>"type"</c>): selects <c>ModelWeights.F32/I8/U8/I32</c> for weights,
-/// and a <c>MemoryMarshal</c> view of the float arena (<c>arenaU8</c>, <c>arenaI8</c>, <c>arenaI32</c>) for the arena.
+/// The element type of a weights or arena view (<c>"type"</c>): selects <c>ModelWeights.F32/I8/U8/U16/I32</c> for weights,
+/// and a <c>MemoryMarshal</c> view of the float arena (<c>arenaU8</c>, <c>arenaI8</c>, <c>arenaU16</c>, <c>arenaI32</c>) for the arena.
 /// </summary>
 internal enum ElementType
 {
@@ -23,6 +23,7 @@ internal enum ElementType
     I8,
     U8,
     I32,
+    U16,
 }
 
 /// <summary><c>{ "span": …, "index"?, "type"?, "offset", "length" }</c> → <c>buffer.Slice(offset, length)</c>.</summary>

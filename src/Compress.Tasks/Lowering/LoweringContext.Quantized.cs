@@ -101,6 +101,10 @@ public sealed partial class LoweringContext
     public LoweredArg WeightsU8(ReadOnlySpan<byte> data) =>
         data.Length == 0 ? PlanArg.Empty : PlanArg.Weights(_weights.AddU8(data), data.Length, SpanArg.U8);
 
+    /// <summary>Unsigned 16-bit integers (sparse weight indices) in the weights blob.</summary>
+    public LoweredArg WeightsU16(ReadOnlySpan<ushort> data) =>
+        data.Length == 0 ? PlanArg.Empty : PlanArg.Weights(_weights.AddU16(data), data.Length, SpanArg.U16);
+
     /// <summary>32-bit integers (int32 bias, requantisation multipliers and shifts) in the weights blob.</summary>
     public LoweredArg WeightsI32(ReadOnlySpan<int> data) =>
         data.Length == 0 ? PlanArg.Empty : PlanArg.Weights(_weights.AddI32(data), data.Length, SpanArg.I32);

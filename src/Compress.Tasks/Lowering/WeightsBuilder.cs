@@ -35,6 +35,14 @@ internal sealed class WeightsBuilder
     /// <summary>Adds bytes; returns their offset (the <c>u8</c> view).</summary>
     public int AddU8(ReadOnlySpan<byte> data) => Add(data.ToArray());
 
+    /// <summary>Adds unsigned 16-bit integers; returns their offset in ushorts (the <c>u16</c> view).</summary>
+    public int AddU16(ReadOnlySpan<ushort> data)
+    {
+        var bytes = new byte[checked(data.Length * sizeof(ushort))];
+        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * sizeof(ushort)), data[i]);
+        return Add(bytes) / sizeof(ushort);
+    }
+
     /// <summary>Adds 32-bit integers; returns their offset in ints (the <c>i32</c> view).</summary>
     public int AddI32(ReadOnlySpan<int> data)
     {

@@ -60,8 +60,8 @@ public abstract record PlanArg
 /// <summary><c>{ "span": …, "index": i, "offset": o, "length": n }</c>: a slice of an input, output, the arena or the weights.</summary>
 /// <param name="Index">Input/output position; 0 for the arena and weights.</param>
 /// <param name="ElementType">
-/// Weights: the element type (<c>"f32"</c>, <c>"i8"</c>, <c>"u8"</c>, <c>"i32"</c>), always set. Arena: null for floats,
-/// or <c>"u8"</c>, <c>"i8"</c>, <c>"i32"</c> for a typed view of the same memory. Inputs and outputs: null (always floats).
+/// Weights: the element type (<c>"f32"</c>, <c>"i8"</c>, <c>"u8"</c>, <c>"u16"</c>, <c>"i32"</c>), always set. Arena: null for floats,
+/// or <c>"u8"</c>, <c>"i8"</c>, <c>"u16"</c>, <c>"i32"</c> for a typed view of the same memory. Inputs and outputs: null (always floats).
 /// </param>
 public sealed record SpanArg(SpanSource Source, int Index, int Offset, int Length, string? ElementType) : PlanArg
 {
@@ -69,9 +69,10 @@ public sealed record SpanArg(SpanSource Source, int Index, int Offset, int Lengt
     public const string I8 = "i8";
     public const string U8 = "u8";
     public const string I32 = "i32";
+    public const string U16 = "u16";
 
     /// <summary>The element types a weights or arena span may name.</summary>
-    public static IReadOnlyList<string> ElementTypes { get; } = [F32, I8, U8, I32];
+    public static IReadOnlyList<string> ElementTypes { get; } = [F32, I8, U8, I32, U16];
 
     /// <summary>Bytes per element of <paramref name="elementType"/> (null is float).</summary>
     /// <exception cref="ArgumentException">Not one of <see cref="ElementTypes"/>.</exception>
@@ -79,6 +80,7 @@ public sealed record SpanArg(SpanSource Source, int Index, int Offset, int Lengt
     {
         null or F32 or I32 => 4,
         I8 or U8 => 1,
+        U16 => 2,
         _ => throw new ArgumentException($"'{elementType}' is not a plan element type ({string.Join(", ", ElementTypes)}).", nameof(elementType)),
     };
 

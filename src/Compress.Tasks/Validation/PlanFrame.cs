@@ -72,6 +72,10 @@ internal sealed class PlanFrame(Arena arena, ModelWeights weights)
         : s.Source == SpanSource.Arena ? MemoryMarshal.Cast<float, sbyte>(arena.Span).Slice(s.Offset, s.Length)
         : weights.I8.Slice(s.Offset, s.Length);
 
+    public ReadOnlySpan<ushort> RU16(int i) => Current.Spans[i] is not { } s ? default
+        : s.Source == SpanSource.Arena ? MemoryMarshal.Cast<float, ushort>(arena.Span).Slice(s.Offset, s.Length)
+        : weights.U16.Slice(s.Offset, s.Length);
+
     public ReadOnlySpan<int> RI32(int i) => Current.Spans[i] is not { } s ? default
         : s.Source == SpanSource.Arena ? MemoryMarshal.Cast<float, int>(arena.Span).Slice(s.Offset, s.Length)
         : weights.I32.Slice(s.Offset, s.Length);
@@ -86,7 +90,7 @@ internal sealed class PlanFrame(Arena arena, ModelWeights weights)
 
     /// <summary>
     /// Checks a step's arguments against the kernel's signature and decodes them. Span tokens: <c>r</c>/<c>w</c> a float
-    /// span read/written; <c>ru8</c>/<c>wu8</c>, <c>ri8</c>, <c>ri32</c> a span of that element type (typed arena or weights).
+    /// span read/written; <c>ru8</c>/<c>wu8</c>, <c>ri8</c>, <c>ri32</c>, <c>ru16</c> a span of that element type (typed arena or weights).
     /// </summary>
     public static Step Decode(ModelPlan plan, int index, string signature, Action<PlanFrame> run, int weightsBytes)
     {
@@ -104,7 +108,7 @@ internal sealed class PlanFrame(Arena arena, ModelWeights weights)
             string at = $"{where} argument {i}";
             switch (t)
             {
-                case "r" or "w" or "ru8" or "wu8" or "ri8" or "ri32":
+                case "r" or "w" or "ru8" or "wu8" or "ri8" or "ri32" or "ru16":
                     if (arg is EmptyArg) break;
                     if (arg is not SpanArg s) throw new InvalidOperationException($"{at} must be a span, it is {arg}.");
                     if (t[0] == 'w' && s.Source is SpanSource.Input or SpanSource.Weights)
