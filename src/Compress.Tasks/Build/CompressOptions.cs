@@ -31,6 +31,15 @@ public sealed record CompressOptions
     /// <summary>Values per int4 scale along k (default 32).</summary>
     public string? Int4BlockSize { get; init; }
 
+    /// <summary>Bits of a shift weight (<c>ShiftBits</c>, 2–4; default 4), or null.</summary>
+    public string? ShiftBits { get; init; }
+
+    /// <summary>"true": Binary layers binarise their inputs too (XNOR + popcount); default false.</summary>
+    public string? BinaryActivations { get; init; }
+
+    /// <summary>Per-layer precision: "fc2=Binary;fc3=Int8;conv1=Fp32" (docs/low-bit.md).</summary>
+    public string? LayerOverrides { get; init; }
+
     /// <summary>Pruning fraction (<c>Prune</c>, invariant culture), or null; with <see cref="PruneMode"/> it turns pruning on.</summary>
     public string? Prune { get; init; }
 

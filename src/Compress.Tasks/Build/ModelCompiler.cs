@@ -24,6 +24,9 @@ public static class ModelCompiler
             throw new CompressException(ErrorCodes.ModelNotFound,
                 $"Model file '{options.ModelPath}' does not exist. Check the Include path of the CompressModel item.", options.ModelPath);
 
+        if (options.Quantize is null && !string.IsNullOrWhiteSpace(options.LayerOverrides))
+            throw new CompressException(ErrorCodes.BadMetadata,
+                "LayerOverrides needs Quantize: the precision of every layer it does not name (e.g. Quantize=\"Int8\" LayerOverrides=\"fc2=Binary\").", options.ModelPath);
         var loaded = OnnxModelReader.Load(options.ModelPath);
         // Before canonicalisation, so a QDQ model gets CMP013 rather than CMP004 for its QuantizeLinear nodes.
         if (options.Quantize is not null) QuantizedModelCheck.ThrowIfQuantized(loaded.Graph);
@@ -90,7 +93,8 @@ public static class ModelCompiler
 
         string planJson = PlanJsonWriter.Write(lowered.Plan);
         string report = BuildReport.Render(options, lowered.Plan, lowered.Weights.Length, log, validation, quantization,
-            layers, latency, quantization is null ? null : fp32.Weights.Length, pruning);
+            layers, latency, quantization is null ? null : fp32.Weights.Length, pruning)
+            + LowBitReport.Render(quantization, lowered.Plan, canonical);
         using (var outputs = new AtomicOutputs())
         {
             outputs.WriteAllBytes(options.WeightsPath, lowered.Weights);
@@ -131,18 +135,27 @@ public static class ModelCompiler
     /// <summary>Calibrates (static int8) and decides every node's precision.</summary>
     static QuantizationResult Quantize(CompressOptions options, Graph.Graph canonical, LoweredModel fp32)
     {
-        var quantize = QuantizeOptions.FromMetadata(options.Quantize!, options.Exclude, options.Int4BlockSize);
+        var quantize = QuantizeOptions.FromMetadata(options.Quantize!, options.Exclude, options.Int4BlockSize,
+            options.ShiftBits, options.BinaryActivations, options.LayerOverrides);
         IReadOnlyDictionary<string, TensorRange>? ranges = null;
-        if (quantize.Mode == QuantizeMode.Int8)
+        var values = QuantizationPlanner.ValuesToCalibrate(canonical, quantize);
+        if (quantize.Mode == QuantizeMode.Int8 || values.Count > 0)
         {
             if (options.CalibrationData is null)
                 throw new CompressException(ErrorCodes.BadMetadata,
-                    $"Quantize=\"Int8\" needs CalibrationData: a .npy file of representative inputs (first axis = samples; a few hundred are enough). Or use Quantize=\"Int8Dynamic\", which needs none.", options.ModelPath);
+                    $"Quantize=\"{quantize.Mode}\" runs layers on calibrated u8 activations and needs CalibrationData: a .npy file of representative inputs (first axis = samples; a few hundred are enough). Or use Quantize=\"Int8Dynamic\", which needs none.", options.ModelPath);
             var method = CalibrationMethod.Parse(options.CalibrationMethod ?? nameof(CalibrationMethod.Percentile));
             using var data = CalibrationData.Open(options.CalibrationData, fp32.Plan);
-            ranges = Calibrator.Run(fp32, data, method, options.CalibrationPercentile, QuantizationPlanner.ValuesToCalibrate(canonical, quantize));
+            ranges = Calibrator.Run(fp32, data, method, options.CalibrationPercentile, values);
         }
-        return QuantizationPlanner.Plan(canonical, quantize, ranges);
+        // Sub-8-bit weights are fitted to each layer's output on the calibration data (docs/low-bit.md).
+        IReadOnlyDictionary<string, Quantization.LowBit.LayerInput>? layerInputs = null;
+        if (Quantization.LowBit.MixedPrecisionPlanner.Applies(quantize) && options.CalibrationData is not null)
+        {
+            using var data = CalibrationData.Open(options.CalibrationData, fp32.Plan);
+            layerInputs = Quantization.LowBit.LayerInputs.Collect(canonical, fp32, data, Quantization.LowBit.MixedPrecisionPlanner.LayersToFit(canonical, quantize));
+        }
+        return QuantizationPlanner.Plan(canonical, quantize, ranges, layerInputs);
     }
 
     static string Summary(CompressOptions options, ModelPlan plan, int weightBytes, ValidationResult? v, QuantizationResult? q, LayerErrorResult? layers)

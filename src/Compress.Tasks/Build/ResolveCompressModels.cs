@@ -23,7 +23,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
     [Output] public ITaskItem[] Resolved { get; set; } = [];
 
     static readonly string[] KnownMetadata = ["ClassName", "Namespace", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples",
-        "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize",
+        "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize", "ShiftBits", "BinaryActivations", "LayerOverrides",
         "Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
 
     static readonly string[] PruneMetadata = ["Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
@@ -84,8 +84,22 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
             throw Bad(item, modelPath, "Tolerance", tol, "a positive number such as 1e-4");
         string quantize = item.GetMetadata("Quantize");
         if (quantize.Equals("None", StringComparison.OrdinalIgnoreCase) || quantize.Equals("Fp32", StringComparison.OrdinalIgnoreCase)) quantize = "";
-        if (quantize.Length > 0 && !new[] { "Int8", "Int8Dynamic", "Int4" }.Contains(quantize, StringComparer.OrdinalIgnoreCase))
-            throw Bad(item, modelPath, "Quantize", quantize, "one of None, Int8, Int8Dynamic, Int4");
+        if (quantize.Length > 0 && !Quantization.QuantizeOptions.ModeNames.Contains(quantize, StringComparer.OrdinalIgnoreCase))
+            throw Bad(item, modelPath, "Quantize", quantize, "one of None, " + string.Join(", ", Quantization.QuantizeOptions.ModeNames));
+        try
+        {
+            // Low-bit metadata (docs/low-bit.md): values checked here, layer names once the model is loaded (CMP019).
+            Quantization.QuantizeOptions.ParseShiftBits(item.GetMetadata("ShiftBits"));
+            if (quantize.Length == 0 && item.GetMetadata("LayerOverrides").Trim().Length > 0)
+                throw new CompressException(ErrorCodes.BadMetadata,
+                    "LayerOverrides needs Quantize: the precision of every layer it does not name (e.g. Quantize=\"Int8\" LayerOverrides=\"fc2=Binary\").", modelPath);
+            Quantization.QuantizeOptions.ParseLayerOverrides(item.GetMetadata("LayerOverrides"),
+                Quantization.QuantizeOptions.ParseBinaryActivations(item.GetMetadata("BinaryActivations")));
+        }
+        catch (CompressException e)
+        {
+            throw new CompressException(e.Code, $"CompressModel '{item.ItemSpec}': {e.Message}", modelPath);
+        }
         string method = item.GetMetadata("CalibrationMethod");
         if (method.Length > 0 && !new[] { "MinMax", "Percentile", "Entropy" }.Contains(method, StringComparer.OrdinalIgnoreCase))
             throw Bad(item, modelPath, "CalibrationMethod", method, "one of MinMax, Percentile, Entropy");
@@ -144,6 +158,9 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         result.SetMetadata("CalibrationPercentile", percentile);
         result.SetMetadata("Exclude", item.GetMetadata("Exclude"));
         result.SetMetadata("Int4BlockSize", item.GetMetadata("Int4BlockSize"));
+        result.SetMetadata("ShiftBits", item.GetMetadata("ShiftBits"));
+        result.SetMetadata("BinaryActivations", item.GetMetadata("BinaryActivations"));
+        result.SetMetadata("LayerOverrides", item.GetMetadata("LayerOverrides"));
         result.SetMetadata("ValidationSamples", samples);
         foreach (var name in PruneMetadata) result.SetMetadata(name, pruneMetadata[name]);
         result.SetMetadata("DataInputs", string.Join(";", new[] { validation, labels, calibration }.Where(p => p.Length > 0)));

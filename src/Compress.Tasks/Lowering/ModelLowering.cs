@@ -141,6 +141,10 @@ public static class ModelLowering
         NodePrecision.Int8 => "int8",
         NodePrecision.Int8Dynamic => "int8 dynamic",
         NodePrecision.Int4 => "int4",
+        NodePrecision.Shift => "shift",
+        NodePrecision.Ternary => "ternary",
+        NodePrecision.Binary => "binary",
+        NodePrecision.BinaryXnor => "binary (xnor)",
         _ => "fp32",
     };
 

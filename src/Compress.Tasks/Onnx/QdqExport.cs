@@ -93,6 +93,11 @@ public static class QdqExport
                     NodePrecision.Int8 => Int8Node(node),
                     NodePrecision.Int8Dynamic => DynamicNode(node),
                     NodePrecision.Int4 => Int4Node(node),
+                    // Shift weights are s8 values ±2^p: the int8 QDQ form holds them exactly.
+                    NodePrecision.Shift => Int8Node(node),
+                    // ONNX has no ternary or binary type: the dequantised weights, as for int4.
+                    NodePrecision.Ternary or NodePrecision.Binary => Int4Node(node),
+                    NodePrecision.BinaryXnor => LowBitExport.XnorNode(node, Int4Node(node), _nodes, Constant, Unique, Hint(node), v => graph.Constant(v)?.Dims.ToArray()),
                     _ => node,
                 };
                 // A value produced in u8 keeps its name on the DequantizeLinear output: the producer writes "<v>_prequant".
@@ -177,7 +182,8 @@ public static class QdqExport
             if (QuantizableOps.Analyse(graph, node, 0, out _) is not { Weight: { } w } || !q.Weights.TryGetValue(w, out var qw)) return node;
             if (!_weights.TryGetValue(w, out var name))
             {
-                name = Constant($"{w}_int4_dequantized", new Tensor("", DataType.Float, qw.Dims, qw.Dequantize()));
+                string bits = qw.BlockSize > 0 ? "int4" : qw.NegativeScales is not null ? "ternary" : qw.Bits == 1 ? "binary" : $"{qw.Bits}bit";
+                name = Constant($"{w}_{bits}_dequantized", new Tensor("", DataType.Float, qw.Dims, qw.Dequantize()));
                 _weights[w] = name;
             }
             return node.WithInput(1, name);
@@ -228,6 +234,8 @@ public static class QdqExport
                 [KeyValuePair.Create("axis", AttributeValue.Of(0L))]));
             return output;
         }
+
+        static string Hint(Node node) => node.Name.Length > 0 ? node.Name.Replace('/', '_').Trim('_') : node.Output0;
 
         string Constant(string hint, Tensor tensor)
         {

@@ -15,6 +15,15 @@ public static class PlanCalls
     public const string Conv2d = $"Kernels.{nameof(Conv2dF32)}.{nameof(Conv2dF32.Run)}";
     public const string DepthwiseConv2d = $"Kernels.{nameof(DepthwiseConv2dF32)}.{nameof(DepthwiseConv2dF32.Run)}";
     public const string WinogradConv2d = $"Kernels.{nameof(WinogradConv2dF32)}.{nameof(WinogradConv2dF32.Run)}";
+    public const string SparseGemv = $"Kernels.{nameof(SparseGemmF32)}.{nameof(SparseGemmF32.Gemv)}";
+    public const string SparseGemm = $"Kernels.{nameof(SparseGemmF32)}.{nameof(SparseGemmF32.Gemm)}";
+    public const string NmGemv = $"Kernels.{nameof(NmGemmF32)}.{nameof(NmGemmF32.Gemv)}";
+    public const string NmGemm = $"Kernels.{nameof(NmGemmF32)}.{nameof(NmGemmF32.Gemm)}";
+    public const string BlockSparseGemv = $"Kernels.{nameof(BlockSparseGemmF32)}.{nameof(BlockSparseGemmF32.Gemv)}";
+    public const string BlockSparseGemm = $"Kernels.{nameof(BlockSparseGemmF32)}.{nameof(BlockSparseGemmF32.Gemm)}";
+
+    /// <summary>The fp32 sparse products a pruned Gemm/MatMul may run (docs/runtime-kernels-sparse.md).</summary>
+    public static IReadOnlyList<string> SparseLinear { get; } = [SparseGemv, SparseGemm, NmGemv, NmGemm, BlockSparseGemv, BlockSparseGemm];
     public const string MaxPool = $"Kernels.{nameof(PoolF32)}.{nameof(PoolF32.Max)}";
     public const string AveragePool = $"Kernels.{nameof(PoolF32)}.{nameof(PoolF32.Average)}";
     public const string GlobalAveragePool = $"Kernels.{nameof(PoolF32)}.{nameof(PoolF32.GlobalAverage)}";
@@ -27,7 +36,7 @@ public static class PlanCalls
 
     /// <summary>Every fp32 call name above (what an fp32 plan can contain).</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute];
+        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute, SparseGemv, SparseGemm, NmGemv, NmGemm, BlockSparseGemv, BlockSparseGemm];
 
     // ───────────── quantised kernels (docs/runtime-kernels-int8.md) ─────────────
 
@@ -39,6 +48,10 @@ public static class PlanCalls
     public const string QGemm = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.Gemm)}";
     public const string QGemvToF32 = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.GemvToF32)}";
     public const string QGemmToF32 = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.GemmToF32)}";
+    public const string SparseQGemv = $"Kernels.{nameof(SparseQGemmU8S8)}.{nameof(SparseQGemmU8S8.Gemv)}";
+    public const string SparseQGemm = $"Kernels.{nameof(SparseQGemmU8S8)}.{nameof(SparseQGemmU8S8.Gemm)}";
+    public const string SparseQGemvToF32 = $"Kernels.{nameof(SparseQGemmU8S8)}.{nameof(SparseQGemmU8S8.GemvToF32)}";
+    public const string SparseQGemmToF32 = $"Kernels.{nameof(SparseQGemmU8S8)}.{nameof(SparseQGemmU8S8.GemmToF32)}";
     public const string QGemvDynamic = $"Kernels.{nameof(QGemmU8S8)}.{nameof(QGemmU8S8.GemvDynamic)}";
     public const string QConv2d = $"Kernels.{nameof(QConv2dU8S8)}.{nameof(QConv2dU8S8.Run)}";
     public const string QDepthwiseConv2d = $"Kernels.{nameof(QDepthwiseConv2dU8S8)}.{nameof(QDepthwiseConv2dU8S8.Run)}";
@@ -47,9 +60,26 @@ public static class PlanCalls
     public const string QBinary = $"Kernels.{nameof(QBinaryU8)}.{nameof(QBinaryU8.Run)}";
     public const string GemvI4 = $"Kernels.{nameof(GemmF32I4)}.{nameof(GemmF32I4.Gemv)}";
 
-    /// <summary>Every int8/int4 call name above (what a quantised plan can contain besides <see cref="All"/>).</summary>
+    /// <summary>Every int8/int4 and sub-8-bit call name (what a quantised plan can contain besides <see cref="All"/>).</summary>
     public static IReadOnlyList<string> Quantized { get; } =
-        [Quantize, Dequantize, QGemv, QGemm, QGemvToF32, QGemmToF32, QGemvDynamic, QConv2d, QDepthwiseConv2d, MaxPoolU8, GlobalAveragePoolU8, QBinary, GemvI4];
+        [Quantize, Dequantize, QGemv, QGemm, QGemvToF32, QGemmToF32, SparseQGemv, SparseQGemm, SparseQGemvToF32, SparseQGemmToF32, QGemvDynamic, QConv2d, QDepthwiseConv2d, MaxPoolU8, GlobalAveragePoolU8, QBinary, GemvI4,
+         ShiftGemv, ShiftGemm, ShiftGemvToF32, ShiftGemmToF32, ShiftConv2d, ShiftDepthwiseConv2d, TernaryGemv, BinaryGemv, XnorGemv];
+
+    // ───────────── sub-8-bit kernels (docs/low-bit.md) ─────────────
+
+    public const string ShiftGemv = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.Gemv)}";
+    public const string ShiftGemm = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.Gemm)}";
+    public const string ShiftGemvToF32 = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.GemvToF32)}";
+    public const string ShiftGemmToF32 = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.GemmToF32)}";
+    public const string ShiftConv2d = $"Kernels.{nameof(ShiftConv2dU8)}.{nameof(ShiftConv2dU8.Run)}";
+    public const string ShiftDepthwiseConv2d = $"Kernels.{nameof(ShiftConv2dU8)}.{nameof(ShiftConv2dU8.RunDepthwise)}";
+    public const string TernaryGemv = $"Kernels.{nameof(TernaryGemmF32)}.{nameof(TernaryGemmF32.Gemv)}";
+    public const string BinaryGemv = $"Kernels.{nameof(BinaryGemmF32)}.{nameof(BinaryGemmF32.Gemv)}";
+    public const string XnorGemv = $"Kernels.{nameof(XnorGemmF32)}.{nameof(XnorGemmF32.Gemv)}";
+
+    /// <summary>Every sub-8-bit call name above (shift, ternary, binary, fully binary).</summary>
+    public static IReadOnlyList<string> LowBit { get; } =
+        [ShiftGemv, ShiftGemm, ShiftGemvToF32, ShiftGemmToF32, ShiftConv2d, ShiftDepthwiseConv2d, TernaryGemv, BinaryGemv, XnorGemv];
 
     /// <summary>Names of the <c>new</c> struct types a plan can build.</summary>
     public static class Structs

@@ -20,6 +20,7 @@ public static class QuantizationPlanner
     public static IReadOnlyList<string> ValuesToCalibrate(Graph canonical, QuantizeOptions options)
     {
         Check(canonical, options);
+        if (LowBit.MixedPrecisionPlanner.Applies(options)) return LowBit.MixedPrecisionPlanner.ValuesToCalibrate(canonical, options);
         return options.Mode == QuantizeMode.Int8 ? StaticInt8Planner.Decide(canonical, options).Dataflow.Owned : [];
     }
 
@@ -27,9 +28,18 @@ public static class QuantizationPlanner
     /// <param name="ranges">Calibrated ranges of (at least) <see cref="ValuesToCalibrate"/>; required for <see cref="QuantizeMode.Int8"/>, ignored otherwise.</param>
     /// <exception cref="CompressException">CMP013 for a quantised model; CMP006 for an Exclude entry naming no node or Int8 without
     /// ranges; CMP008 for a missing or non-finite range.</exception>
-    public static QuantizationResult Plan(Graph canonical, QuantizeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges)
+    public static QuantizationResult Plan(Graph canonical, QuantizeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges) =>
+        Plan(canonical, options, ranges, null);
+
+    /// <summary>
+    /// <see cref="Plan(Graph, QuantizeOptions, IReadOnlyDictionary{string, TensorRange})"/> with the calibration statistics
+    /// the low-bit fits use (<see cref="LowBit.MixedPrecisionPlanner.LayersToFit"/>; docs/low-bit.md).
+    /// </summary>
+    public static QuantizationResult Plan(Graph canonical, QuantizeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges,
+        IReadOnlyDictionary<string, LowBit.LayerInput>? layerInputs)
     {
         Check(canonical, options);
+        if (LowBit.MixedPrecisionPlanner.Applies(options)) return LowBit.MixedPrecisionPlanner.Plan(canonical, options, ranges, layerInputs);
         return options.Mode switch
         {
             QuantizeMode.Int8 => StaticInt8Planner.Plan(canonical, options, ranges ?? throw new CompressException(ErrorCodes.BadMetadata,
@@ -44,6 +54,8 @@ public static class QuantizationPlanner
     static void Check(Graph graph, QuantizeOptions options)
     {
         QuantizedModelCheck.ThrowIfQuantized(graph);
+        if (options.ShiftBits is < 2 or > 4)
+            throw new CompressException(ErrorCodes.BitWidthOutOfRange, $"ShiftBits {options.ShiftBits} is out of range: a shift weight has 2 to 4 bits.");
         if (options.Int4BlockSize <= 0 || options.Int4BlockSize % 2 != 0)
             throw new CompressException(ErrorCodes.BadMetadata, $"Int4BlockSize {options.Int4BlockSize} is not a positive even integer.");
         var names = new HashSet<string>(graph.Nodes.Select(n => n.Label), StringComparer.Ordinal);

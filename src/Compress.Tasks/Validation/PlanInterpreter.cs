@@ -64,6 +64,15 @@ public sealed partial class PlanInterpreter
     /// <summary>Every <c>call</c> name the interpreter can run.</summary>
     public static IReadOnlyCollection<string> SupportedCalls => Table.Keys;
 
+    /// <summary>
+    /// The argument positions <paramref name="call"/> writes (outputs and scratch: its <c>w…</c> signature tokens) for a
+    /// step with <paramref name="arity"/> arguments, or null when the call is unknown.
+    /// </summary>
+    public static IReadOnlyList<int>? WrittenArguments(string call, int arity) =>
+        Table.TryGetValue(call, out var entries) && entries.FirstOrDefault(e => e.Arity == arity) is { } entry
+            ? entry.Signature.Split(' ').Select((t, i) => (t, i)).Where(p => p.t.StartsWith('w')).Select(p => p.i).ToArray()
+            : null;
+
     /// <summary>Runs one sample (batch 1): one array per plan input in order; returns one array per plan output.</summary>
     /// <exception cref="ArgumentException">Wrong number of inputs or wrong input lengths.</exception>
     public float[][] Run(float[][] inputs) => Run(inputs, null);
@@ -197,6 +206,18 @@ public sealed partial class PlanInterpreter
             f => GemmF32.Gemm(f.R(0), f.R(1), f.R(2), f.W(3), f.Int(4), f.Int(5), f.Int(6), f.Value<FusedActivation>(7)))],
         [PlanCalls.Conv2d] = [new("r r r w w Conv2dShape FusedActivation",
             f => Conv2dF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.Value<Conv2dShape>(5), f.Value<FusedActivation>(6)))],
+        [PlanCalls.SparseGemv] = [new("r r ru16 ri32 r w int int FusedActivation",
+            f => SparseGemmF32.Gemv(f.R(0), f.R(1), f.RU16(2), f.RI32(3), f.R(4), f.W(5), f.Int(6), f.Int(7), f.Value<FusedActivation>(8)))],
+        [PlanCalls.SparseGemm] = [new("r r ru16 ri32 r w int int int FusedActivation",
+            f => SparseGemmF32.Gemm(f.R(0), f.R(1), f.RU16(2), f.RI32(3), f.R(4), f.W(5), f.Int(6), f.Int(7), f.Int(8), f.Value<FusedActivation>(9)))],
+        [PlanCalls.NmGemv] = [new("r r ru16 r w int int int int FusedActivation",
+            f => NmGemmF32.Gemv(f.R(0), f.R(1), f.RU16(2), f.R(3), f.W(4), f.Int(5), f.Int(6), f.Int(7), f.Int(8), f.Value<FusedActivation>(9)))],
+        [PlanCalls.NmGemm] = [new("r r ru16 r w int int int int int FusedActivation",
+            f => NmGemmF32.Gemm(f.R(0), f.R(1), f.RU16(2), f.R(3), f.W(4), f.Int(5), f.Int(6), f.Int(7), f.Int(8), f.Int(9), f.Value<FusedActivation>(10)))],
+        [PlanCalls.BlockSparseGemv] = [new("r r ru16 ri32 r w int int int int FusedActivation",
+            f => BlockSparseGemmF32.Gemv(f.R(0), f.R(1), f.RU16(2), f.RI32(3), f.R(4), f.W(5), f.Int(6), f.Int(7), f.Int(8), f.Int(9), f.Value<FusedActivation>(10)))],
+        [PlanCalls.BlockSparseGemm] = [new("r r ru16 ri32 r w int int int int int FusedActivation",
+            f => BlockSparseGemmF32.Gemm(f.R(0), f.R(1), f.RU16(2), f.RI32(3), f.R(4), f.W(5), f.Int(6), f.Int(7), f.Int(8), f.Int(9), f.Int(10), f.Value<FusedActivation>(11)))],
         [PlanCalls.WinogradConv2d] = [new("r r r w w Conv2dShape FusedActivation",
             f => WinogradConv2dF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.Value<Conv2dShape>(5), f.Value<FusedActivation>(6)))],
         [PlanCalls.DepthwiseConv2d] = [new("r r r w w Conv2dShape FusedActivation",
@@ -222,5 +243,5 @@ public sealed partial class PlanInterpreter
             f => CopyF32.Rows(f.R(0), f.W(1), f.Int(2), f.Int(3), f.Int(4), f.Int(5)))],
         [PlanCalls.Permute] = [new("r w Permute6",
             f => CopyF32.Permute(f.R(0), f.W(1), f.Value<Permute6>(2)))],
-    }.Concat(QuantizedEntries).ToFrozenDictionary(StringComparer.Ordinal);
+    }.Concat(QuantizedEntries).Concat(LowBitEntries).ToFrozenDictionary(StringComparer.Ordinal);
 }

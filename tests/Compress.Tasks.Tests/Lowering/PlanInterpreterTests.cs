@@ -120,6 +120,7 @@ public class PlanInterpreterTests
         var outputs = Harness.Run(lowered, Harness.Random(4 * 36, 11));
         Assert.All(outputs.SelectMany(o => o), v => Assert.True(float.IsFinite(v)));
         Assert.Equal(1f, outputs[0].Sum(), 4);
-        Assert.Empty(PlanCalls.All.Except(lowered.Plan.Steps.Select(s => s.Call)));
+        // Every fp32 call but the sparse products, which need pruned weights: SparseLinearLoweringTests runs each of those.
+        Assert.Empty(PlanCalls.All.Except(PlanCalls.SparseLinear).Except(lowered.Plan.Steps.Select(s => s.Call)));
     }
 }

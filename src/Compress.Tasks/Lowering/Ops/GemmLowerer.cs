@@ -14,9 +14,9 @@ internal sealed class GemmLowerer : IOpLowerer
 {
     public string OpType => "Gemm";
 
-    public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, PlanCalls.Permute, PlanCalls.Binary];
+    public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, PlanCalls.Permute, PlanCalls.Binary, .. PlanCalls.SparseLinear];
 
-    public string Notes => "B constant (alpha folded into it, packed at build time); a scalar/row C is the bias, any other C a broadcast Add; transA via a transpose";
+    public string Notes => "B constant (alpha folded into it, packed at build time; a pruned B runs a sparse kernel where that is faster); a scalar/row C is the bias, any other C a broadcast Add; transA via a transpose";
 
     public void Lower(Node node, LoweringContext ctx)
     {
@@ -33,9 +33,15 @@ internal sealed class GemmLowerer : IOpLowerer
         if (bDims.Length != 2 || (transB ? bDims[1] : bDims[0]) != k)
             throw ctx.Unsupported(node, $"B {LoweringContext.Format(bDims)} does not match A {LoweringContext.Format(aDims)}");
         int n = LoweringContext.ToInt(transB ? bDims[0] : bDims[1]);
-        var packed = new float[GemmF32.PackedLength(k, n)];
-        GemmF32.PackB(alpha == 1f ? b : b.Select(v => v * alpha).ToArray(), transB, k, n, packed);
-        var w = ctx.Weights(packed);
+        float[] scaled = alpha == 1f ? b : b.Select(v => v * alpha).ToArray();
+        var sparse = SparseLinear.Choose(scaled, transB, k, n);
+        LoweredArg w = PlanArg.Empty;
+        if (sparse is null)
+        {
+            var packed = new float[GemmF32.PackedLength(k, n)];
+            GemmF32.PackB(scaled, transB, k, n, packed);
+            w = ctx.Weights(packed);
+        }
 
         LoweredArg bias = PlanArg.Empty, residual = PlanArg.Empty;
         long[]? residualDims = null;
@@ -76,11 +82,11 @@ internal sealed class GemmLowerer : IOpLowerer
 
         if (residualDims is null)
         {
-            EmitProduct(node, ctx, aArg, w, bias, ctx.Write(y), m, k, n, ctx.FusedActivation(node), $"Gemm {shape}{biasNote}");
+            EmitProduct(node, ctx, sparse, aArg, w, bias, ctx.Write(y), m, k, n, ctx.FusedActivation(node), $"Gemm {shape}{biasNote}");
             return;
         }
         var product = ctx.Scratch(m * n);
-        EmitProduct(node, ctx, aArg, w, bias, product, m, k, n, LoweringContext.Activation(FusedActivation.None), $"Gemm {shape}");
+        EmitProduct(node, ctx, sparse, aArg, w, bias, product, m, k, n, LoweringContext.Activation(FusedActivation.None), $"Gemm {shape}");
         Broadcast4 b4;
         try
         {
@@ -94,10 +100,12 @@ internal sealed class GemmLowerer : IOpLowerer
             PlanArg.Enum(BinaryOp.Add), product, residual, ctx.Write(y), StructArgs.Broadcast(b4), ctx.FusedActivation(node));
     }
 
-    static void EmitProduct(Node node, LoweringContext ctx, LoweredArg a, LoweredArg w, LoweredArg bias, LoweredArg y,
+    static void EmitProduct(Node node, LoweringContext ctx, SparseLinear.Choice? sparse, LoweredArg a, LoweredArg w, LoweredArg bias, LoweredArg y,
         int m, int k, int n, LoweredArg act, string comment)
     {
-        if (m == 1)
+        if (sparse is not null)
+            SparseLinear.Emit(node, ctx, sparse, a, bias, y, m, k, n, act, comment);
+        else if (m == 1)
             ctx.Emit(node, PlanCalls.Gemv, comment, a, w, bias, y, PlanArg.Int(k), PlanArg.Int(n), act);
         else
             ctx.Emit(node, PlanCalls.Gemm, comment, a, w, bias, y, PlanArg.Int(m), PlanArg.Int(k), PlanArg.Int(n), act);

@@ -13,9 +13,9 @@ internal sealed class MatMulLowerer : IOpLowerer
 {
     public string OpType => "MatMul";
 
-    public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm];
+    public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, .. PlanCalls.SparseLinear];
 
-    public string Notes => "B a constant 2-D matrix (or vector); A of any rank, leading dims flattened into rows";
+    public string Notes => "B a constant 2-D matrix (or vector); A of any rank, leading dims flattened into rows; a pruned B runs a sparse kernel where that is faster";
 
     public void Lower(Node node, LoweringContext ctx)
     {
@@ -33,10 +33,15 @@ internal sealed class MatMulLowerer : IOpLowerer
         if (ctx.Length(y) != m * n)
             throw ctx.Unsupported(node, $"the output {LoweringContext.Format(ctx.Dims(y))} is not {m}×{n}");
 
+        string comment = m == 1 ? $"MatMul {k}→{n}" : $"MatMul {m}×{k}→{n}";
+        if (SparseLinear.Choose(b, transposed: false, k, n) is { } sparse)
+        {
+            SparseLinear.Emit(node, ctx, sparse, ctx.Read(a), PlanArg.Empty, ctx.Write(y), m, k, n, ctx.FusedActivation(node), comment);
+            return;
+        }
         var packed = new float[GemmF32.PackedLength(k, n)];
         GemmF32.PackB(b, transposed: false, k, n, packed);
         var w = ctx.Weights(packed);
-        string comment = m == 1 ? $"MatMul {k}→{n}" : $"MatMul {m}×{k}→{n}";
         if (m == 1)
             ctx.Emit(node, PlanCalls.Gemv, comment, ctx.Read(a), w, PlanArg.Empty, ctx.Write(y), PlanArg.Int(k), PlanArg.Int(n), ctx.FusedActivation(node));
         else

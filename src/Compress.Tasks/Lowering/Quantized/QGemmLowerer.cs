@@ -18,11 +18,12 @@ internal sealed class QGemmLowerer(string opType) : IQuantizedOpLowerer
 
     public NodePrecision Precision => NodePrecision.Int8;
 
-    public IReadOnlyList<string> Calls => [PlanCalls.QGemv, PlanCalls.QGemm, PlanCalls.QGemvToF32, PlanCalls.QGemmToF32];
+    public IReadOnlyList<string> Calls => [PlanCalls.QGemv, PlanCalls.QGemm, PlanCalls.QGemvToF32, PlanCalls.QGemmToF32,
+        PlanCalls.SparseQGemv, PlanCalls.SparseQGemm, PlanCalls.SparseQGemvToF32, PlanCalls.SparseQGemmToF32];
 
     public string Notes => opType == "Gemm"
-        ? "B constant, C a constant per-column bias, transA 0, alpha > 0; u8 out when an int8 node reads it, else f32"
-        : "B a constant matrix; A's leading dims are rows; u8 out when an int8 node reads it, else f32";
+        ? "B constant, C a constant per-column bias, transA 0, alpha > 0; u8 out when an int8 node reads it, else f32; pruned B (≤ 20% non-zero 1×4 blocks) runs the sparse kernel"
+        : "B a constant matrix; A's leading dims are rows; u8 out when an int8 node reads it, else f32; pruned B (≤ 20% non-zero 1×4 blocks) runs the sparse kernel";
 
     public string? TryLower(Node node, LoweringContext ctx)
     {
@@ -34,11 +35,30 @@ internal sealed class QGemmLowerer(string opType) : IQuantizedOpLowerer
 
         var x = ctx.ReadU8(f.A, out var px);
         double[] sw = QuantizedLowering.ChannelScales(w, f.N, f.Alpha);
-        var packed = new sbyte[QGemmU8S8.PackedLength(f.K, f.N)];
-        QGemmU8S8.PackB(w.Values, f.TransB, f.K, f.N, packed);
         var sums = new int[f.N];
         QGemmU8S8.ColumnSums(w.Values, f.TransB, f.K, f.N, sums);
-        var packedArg = ctx.WeightsI8(packed);
+        // Pruned weights: the block-sparse kernel when few 1×4 blocks (4 consecutive k of a column) hold a non-zero.
+        var sparseLengths = SparseQGemmU8S8.PackedLengths(w.Values, f.TransB, f.K, f.N);
+        double blockDensity = BlockDensity(w.Values, f.TransB, f.K, f.N);
+        bool sparse = blockDensity <= SparseFormats.BreakEvenBlockDensityS8
+            && sparseLengths.Bytes(1) < QGemmU8S8.PackedLength(f.K, f.N);
+        LoweredArg packedArg, indices = PlanArg.Empty, rows = PlanArg.Empty;
+        string sparseNote = "";
+        if (sparse)
+        {
+            var values = new sbyte[sparseLengths.Values];
+            var idx = new ushort[sparseLengths.Indices];
+            var offsets = new int[sparseLengths.Rows];
+            SparseQGemmU8S8.Pack(w.Values, f.TransB, f.K, f.N, values, idx, offsets);
+            (packedArg, indices, rows) = (ctx.WeightsI8(values), ctx.WeightsU16(idx), ctx.WeightsI32(offsets));
+            sparseNote = $", sparse 1×4 blocks {blockDensity:P0} non-zero";
+        }
+        else
+        {
+            var packed = new sbyte[QGemmU8S8.PackedLength(f.K, f.N)];
+            QGemmU8S8.PackB(w.Values, f.TransB, f.K, f.N, packed);
+            packedArg = ctx.WeightsI8(packed);
+        }
         var bias = ctx.WeightsI32(QuantizedLowering.FoldBias(f.Bias, px, sw, sums));
 
         if (u8Out)
@@ -46,9 +66,15 @@ internal sealed class QGemmLowerer(string opType) : IQuantizedOpLowerer
             var py = ctx.ActivationParams(f.Y)!;
             var rq = QuantizedLowering.Requant(py, ctx.TakeFusedActivation(node))!.Value;
             var (multiplier, shift) = QuantizedLowering.Multipliers(px, sw, py);
-            string comment = $"{opType} {f.Shape} int8 u8×s8→u8{f.BiasNote}{QuantizedLowering.ClampNote(act)}";
-            LoweredArg[] common = [x, packedArg, bias, ctx.WeightsI32(multiplier), ctx.WeightsI32(shift), ctx.WriteU8(f.Y, py)];
-            if (f.M == 1)
+            string comment = $"{opType} {f.Shape} int8 u8×s8→u8{f.BiasNote}{QuantizedLowering.ClampNote(act)}{sparseNote}";
+            LoweredArg[] common = sparse
+                ? [x, packedArg, indices, rows, bias, ctx.WeightsI32(multiplier), ctx.WeightsI32(shift), ctx.WriteU8(f.Y, py)]
+                : [x, packedArg, bias, ctx.WeightsI32(multiplier), ctx.WeightsI32(shift), ctx.WriteU8(f.Y, py)];
+            if (sparse)
+                ctx.Emit(node, f.M == 1 ? PlanCalls.SparseQGemv : PlanCalls.SparseQGemm, comment,
+                    f.M == 1 ? [.. common, PlanArg.Int(f.K), PlanArg.Int(f.N), QuantizedLowering.RequantArg(rq)]
+                             : [.. common, PlanArg.Int(f.M), PlanArg.Int(f.K), PlanArg.Int(f.N), QuantizedLowering.RequantArg(rq)]);
+            else if (f.M == 1)
                 ctx.Emit(node, PlanCalls.QGemv, comment, [.. common, PlanArg.Int(f.K), PlanArg.Int(f.N), QuantizedLowering.RequantArg(rq)]);
             else
                 ctx.Emit(node, PlanCalls.QGemm, comment, [.. common, PlanArg.Int(f.M), PlanArg.Int(f.K), PlanArg.Int(f.N), QuantizedLowering.RequantArg(rq)]);
@@ -56,13 +82,35 @@ internal sealed class QGemmLowerer(string opType) : IQuantizedOpLowerer
         }
 
         var scale = ctx.Weights(sw.Select(s => (float)(px.Scale * s)).ToArray());
-        string toF32 = $"{opType} {f.Shape} int8 u8×s8→f32{f.BiasNote}";
-        if (f.M == 1)
+        string toF32 = $"{opType} {f.Shape} int8 u8×s8→f32{f.BiasNote}{sparseNote}";
+        if (sparse && f.M == 1)
+            ctx.Emit(node, PlanCalls.SparseQGemvToF32, toF32, x, packedArg, indices, rows, bias, scale, ctx.Write(f.Y),
+                PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node));
+        else if (sparse)
+            ctx.Emit(node, PlanCalls.SparseQGemmToF32, toF32, x, packedArg, indices, rows, bias, scale, ctx.Write(f.Y),
+                PlanArg.Int(f.M), PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node));
+        else if (f.M == 1)
             ctx.Emit(node, PlanCalls.QGemvToF32, toF32, x, packedArg, bias, scale, ctx.Write(f.Y),
                 PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node));
         else
             ctx.Emit(node, PlanCalls.QGemmToF32, toF32, x, packedArg, bias, scale, ctx.Write(f.Y),
                 PlanArg.Int(f.M), PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node));
         return null;
+    }
+
+    /// <summary>Fraction of the 4-aligned k-groups of B's columns (1×4 blocks) that hold a non-zero.</summary>
+    static double BlockDensity(ReadOnlySpan<sbyte> b, bool transposed, int k, int n)
+    {
+        int groups = (k + 3) / 4;
+        long nonZero = 0;
+        for (int j = 0; j < n; j++)
+            for (int g = 0; g < groups; g++)
+                for (int kk = 4 * g; kk < Math.Min(k, 4 * g + 4); kk++)
+                    if ((transposed ? b[j * k + kk] : b[kk * n + j]) != 0)
+                    {
+                        nonZero++;
+                        break;
+                    }
+        return (double)nonZero / Math.Max(1L, (long)groups * n);
     }
 }

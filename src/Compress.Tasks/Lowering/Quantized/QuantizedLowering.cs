@@ -54,6 +54,15 @@ internal static class QuantizedLowering
         new DynamicGemmLowerer("MatMul"),
         new Int4GemmLowerer("Gemm"),
         new Int4GemmLowerer("MatMul"),
+        new LowBit.ShiftGemmLowerer("Gemm"),
+        new LowBit.ShiftGemmLowerer("MatMul"),
+        new LowBit.ShiftConvLowerer(),
+        new LowBit.TernaryGemmLowerer("Gemm"),
+        new LowBit.TernaryGemmLowerer("MatMul"),
+        new LowBit.BinaryGemmLowerer("Gemm"),
+        new LowBit.BinaryGemmLowerer("MatMul"),
+        new LowBit.XnorGemmLowerer("Gemm"),
+        new LowBit.XnorGemmLowerer("MatMul"),
     }.OrderBy(l => l.OpType, StringComparer.Ordinal).ThenBy(l => l.Precision).ToImmutableArray();
 
     static readonly Dictionary<(string, NodePrecision), IQuantizedOpLowerer> ByOp = All.ToDictionary(l => (l.OpType, l.Precision));
@@ -107,7 +116,8 @@ internal static class QuantizedLowering
                 if (demand.Contains(node.Output0) && node.HasInput(0)) demand.Add(node.Input(0));
                 continue;
             }
-            if (precision != NodePrecision.Int8 || Find(node.OpType, NodePrecision.Int8) is null || Refuses(node, quantization)) continue;
+            // Shift layers read u8 exactly as int8 ones do (power-of-two weights on the int8 dataflow).
+            if (precision is not (NodePrecision.Int8 or NodePrecision.Shift) || Find(node.OpType, NodePrecision.Int8) is null || Refuses(node, quantization)) continue;
             if (node.OpType is "Gemm" or "MatMul" or "Conv") demand.Add(node.Input(0));
             else
                 foreach (string input in node.Inputs)

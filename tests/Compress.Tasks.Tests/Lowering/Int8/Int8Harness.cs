@@ -239,21 +239,11 @@ internal static class TypedPlanInvariants
         Assert.Equal(plan, PlanJsonReader.Read(PlanJsonWriter.Write(plan)));
     }
 
-    /// <summary>The spans a step writes, by kernel signature (outputs and scratch).</summary>
+    /// <summary>The spans a step writes, by kernel signature (outputs and scratch: the interpreter's <c>w…</c> tokens).</summary>
     public static List<SpanArg> Written(PlanStep step)
     {
-        int[] positions = step.Call switch
-        {
-            PlanCalls.Gemv or PlanCalls.Gemm or PlanCalls.ChannelAffine or PlanCalls.Binary => [3],
-            PlanCalls.Conv2d or PlanCalls.DepthwiseConv2d => [3, 4],
-            PlanCalls.QGemv or PlanCalls.QGemm => [5],
-            PlanCalls.QGemvToF32 or PlanCalls.QGemmToF32 => [4],
-            PlanCalls.QGemvDynamic => [1, 6],
-            PlanCalls.QConv2d or PlanCalls.QDepthwiseConv2d => [5, 6],
-            PlanCalls.QBinary => [3],
-            PlanCalls.GemvI4 => [4],
-            _ => [1],
-        };
+        var positions = PlanInterpreter.WrittenArguments(step.Call, step.Args.Count)
+            ?? throw new InvalidOperationException($"Unknown call {step.Call} with {step.Args.Count} arguments.");
         return positions.Where(p => p < step.Args.Count).Select(p => step.Args[p]).OfType<SpanArg>().ToList();
     }
 

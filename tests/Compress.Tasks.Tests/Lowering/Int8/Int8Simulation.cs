@@ -122,10 +122,11 @@ internal static class Int8Simulation
 
     /// <summary>
     /// Checks an int8 Gemm/MatMul step against the simulation, fed with the u8 input the step actually read: a u8 output
-    /// exactly (<paramref name="y"/> its parameters, [lo, hi] the clamp), an f32 output to float rounding.
+    /// exactly (<paramref name="y"/> its parameters, [lo, hi] the clamp), an f32 output to float rounding. <paramref name="output"/>:
+    /// the output's argument position when it is not the dense kernels' (5 for u8, 4 for f32).
     /// </summary>
     public static void CheckGemmStep(StepTrace trace, int step, int m, int k, int n, QuantizedWeight w, bool transposed, float[]? bias,
-        double alpha, QuantParams x, QuantParams? y, int lo = 0, int hi = 255, Func<float, float>? act = null)
+        double alpha, QuantParams x, QuantParams? y, int lo = 0, int hi = 255, Func<float, float>? act = null, int output = -1)
     {
         var input = Assert.IsType<byte[]>(trace.Before[step][0]);
         var acc = Accumulate(input, m, k, n, w, transposed);
@@ -134,12 +135,12 @@ internal static class Int8Simulation
         if (y is not null)
         {
             var expected = Requantize(acc, folded, i => i % n, x, sw, y, lo, hi);
-            Assert.Equal(expected, Assert.IsType<byte[]>(trace.After[step][5]));
+            Assert.Equal(expected, Assert.IsType<byte[]>(trace.After[step][output < 0 ? 5 : output]));
         }
         else
         {
             var expected = ToF32(acc, folded, i => i % n, x, sw, act ?? (v => v));
-            var actual = Assert.IsType<float[]>(trace.After[step][4]);
+            var actual = Assert.IsType<float[]>(trace.After[step][output < 0 ? 4 : output]);
             for (int i = 0; i < expected.Length; i++)
                 Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"element {i}: {expected[i]} vs {actual[i]}");
         }
