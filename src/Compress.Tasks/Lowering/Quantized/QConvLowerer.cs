@@ -23,13 +23,38 @@ internal sealed class QConvLowerer : IQuantizedOpLowerer
 
     public string Notes => "as fp32 Conv; the output calibrated; a fused activation only Relu or Clip (the requantisation clamp)";
 
-    public string? TryLower(Node node, LoweringContext ctx)
+    public string? TryLower(Node node, LoweringContext ctx) =>
+        Lower(node, ctx, check: null, PlanCalls.QConv2d, PlanCalls.QDepthwiseConv2d, "int8 u8×s8→u8", (w, shape, depthwise, ctx) =>
+        {
+            if (depthwise)
+            {
+                var dw = new sbyte[QDepthwiseConv2dU8S8.PackedWeightsLength(shape)];
+                QDepthwiseConv2dU8S8.PackWeights(w.Values, shape, dw);
+                return (ctx.WeightsI8(dw), QDepthwiseConv2dU8S8.ScratchLength(shape));
+            }
+            var packed = new sbyte[QConv2dU8S8.PackedWeightsLength(shape)];
+            QConv2dU8S8.PackWeights(w.Values, shape, packed);
+            return (ctx.WeightsI8(packed), QConv2dU8S8.ScratchLength(shape));
+        });
+
+    /// <summary>The weights as the kernel stores them (packed s8, or shift codes) and the kernel's scratch bytes.</summary>
+    internal delegate (LoweredArg Weights, int ScratchBytes) WeightEncoder(QuantizedWeight w, Runtime.Conv2dShape shape, bool depthwise, LoweringContext ctx);
+
+    /// <summary>
+    /// The requantising u8 → u8 convolution step shared by int8 and shift weights: checks the node can run quantised
+    /// (<paramref name="check"/> adds the encoding's own condition), folds the bias with the input zero point, and
+    /// emits <paramref name="call"/> (or <paramref name="depthwiseCall"/>) with the weights <paramref name="encode"/> stores.
+    /// Returns why the node stays fp32, or null when it was lowered.
+    /// </summary>
+    internal static string? Lower(Node node, LoweringContext ctx, Func<QuantizedWeight, string?>? check, string call, string depthwiseCall,
+        string kernelNote, WeightEncoder encode)
     {
         string x = node.Input(0), y = node.Output0;
         var (shape, win, _, depthwise) = ConvLowerer.Resolve(node, ctx);
         int m = shape.OutChannels;
         long weightLength = (long)m * (shape.InChannels / shape.Groups) * shape.KernelHeight * shape.KernelWidth;
         if (QuantizedLowering.Weight(ctx, node.Input(1), weightLength, 0, m, out string? reason) is not { } w) return reason;
+        if (check?.Invoke(w) is { } unsuitable) return unsuitable;
         if (!ctx.CanReadU8(x)) return $"input '{x}' has no int8 parameters";
         if (ctx.ActivationParams(y) is not { } py) return $"output '{y}' has no int8 parameters";
         var act = ctx.FusedActivationOf(node);
@@ -38,28 +63,15 @@ internal sealed class QConvLowerer : IQuantizedOpLowerer
 
         var xArg = ctx.ReadU8(x, out var px);
         double[] sw = QuantizedLowering.ChannelScales(w, m);
-        sbyte[] packed;
         var sums = new int[m];
-        int scratch;
-        if (depthwise)
-        {
-            packed = new sbyte[QDepthwiseConv2dU8S8.PackedWeightsLength(shape)];
-            QDepthwiseConv2dU8S8.PackWeights(w.Values, shape, packed);
-            QDepthwiseConv2dU8S8.WeightSums(w.Values, shape, sums);
-            scratch = QDepthwiseConv2dU8S8.ScratchLength(shape);
-        }
-        else
-        {
-            packed = new sbyte[QConv2dU8S8.PackedWeightsLength(shape)];
-            QConv2dU8S8.PackWeights(w.Values, shape, packed);
-            QConv2dU8S8.WeightSums(w.Values, shape, sums);
-            scratch = QConv2dU8S8.ScratchLength(shape);
-        }
+        if (depthwise) QDepthwiseConv2dU8S8.WeightSums(w.Values, shape, sums);
+        else QConv2dU8S8.WeightSums(w.Values, shape, sums);
+        var (weights, scratch) = encode(w, shape, depthwise, ctx);
         var (multiplier, shift) = QuantizedLowering.Multipliers(px, sw, py);
         ctx.TakeFusedActivation(node);
-        ctx.Emit(node, depthwise ? PlanCalls.QDepthwiseConv2d : PlanCalls.QConv2d,
-            $"{ConvLowerer.Describe(shape, depthwise)} {win.Describe()} int8 u8×s8→u8{(biasValues is null ? "" : ", bias")}{QuantizedLowering.ClampNote(act)}",
-            xArg, ctx.WeightsI8(packed), ctx.WeightsI32(QuantizedLowering.FoldBias(biasValues, px, sw, sums)),
+        ctx.Emit(node, depthwise ? depthwiseCall : call,
+            $"{ConvLowerer.Describe(shape, depthwise)} {win.Describe()} {kernelNote}{(biasValues is null ? "" : ", bias")}{QuantizedLowering.ClampNote(act)}",
+            xArg, weights, ctx.WeightsI32(QuantizedLowering.FoldBias(biasValues, px, sw, sums)),
             ctx.WeightsI32(multiplier), ctx.WeightsI32(shift), ctx.WriteU8(y, py), ctx.ScratchBytes(scratch),
             StructArgs.Conv(shape), PlanArg.Int(px.ZeroPoint), QuantizedLowering.RequantArg(rq));
         return null;
