@@ -18,6 +18,13 @@ public readonly record struct Conv2dShape(int Batch, int InChannels, int InHeigh
     internal int OutputLength => Batch * OutChannels * OutHeight * OutWidth;
     internal int WeightLength => OutChannels * (InChannels / Groups) * KernelHeight * KernelWidth;
 
+    /// <summary>Rows of a zero-padded copy of an input plane: every row a window reads, and at least the input plus
+    /// its top padding (the im2col and direct kernels copy the input into such a plane).</summary>
+    internal int PaddedHeight => Math.Max(InHeight + PadTop, (OutHeight - 1) * StrideHeight + (KernelHeight - 1) * DilationHeight + 1);
+
+    /// <summary>Columns of that padded plane (see <see cref="PaddedHeight"/>).</summary>
+    internal int PaddedWidth => Math.Max(InWidth + PadLeft, (OutWidth - 1) * StrideWidth + (KernelWidth - 1) * DilationWidth + 1);
+
     /// <summary>Throws <see cref="ArgumentException"/> when a field is out of range.</summary>
     internal void Validate()
     {

@@ -54,15 +54,10 @@ public static partial class Conv2dF32
     {
         shape.Validate();
         if (IsPointwise(shape)) return 0;
-        return checked(shape.ReductionLength * shape.OutPlane + (IsStride1(shape) ? PaddedHeight(shape) * PaddedWidth(shape) : 0));
+        return checked(shape.ReductionLength * shape.OutPlane + (IsStride1(shape) ? shape.PaddedHeight * shape.PaddedWidth : 0));
     }
 
     static bool IsStride1(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
-
-    /// <summary>Rows of the zero-padded plane: every input row after the top pad, and every row a window reaches.</summary>
-    static int PaddedHeight(in Conv2dShape s) => Math.Max(s.InHeight + s.PadTop, s.OutHeight + (s.KernelHeight - 1) * s.DilationHeight);
-
-    static int PaddedWidth(in Conv2dShape s) => Math.Max(s.InWidth + s.PadLeft, s.OutWidth + (s.KernelWidth - 1) * s.DilationWidth);
 
     /// <summary>y = act(Conv(x, W) + bias) over NCHW tensors. An empty bias means none.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -176,7 +171,7 @@ public static partial class Conv2dF32
     internal static void Im2ColPadded(ReadOnlySpan<float> xg, Span<float> scratch, in Conv2dShape s)
     {
         int p = s.OutPlane, oh = s.OutHeight, ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth;
-        int hp = PaddedHeight(s), wp = PaddedWidth(s), kh = s.KernelHeight, kw = s.KernelWidth, dh = s.DilationHeight, dw = s.DilationWidth;
+        int hp = s.PaddedHeight, wp = s.PaddedWidth, kh = s.KernelHeight, kw = s.KernelWidth, dh = s.DilationHeight, dw = s.DilationWidth;
         ref float x0 = ref MemoryMarshal.GetReference(xg);
         ref float c0 = ref MemoryMarshal.GetReference(scratch);
         ref float padded = ref Unsafe.Add(ref c0, (nint)s.ReductionLength * p);

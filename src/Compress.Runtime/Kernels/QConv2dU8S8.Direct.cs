@@ -20,8 +20,8 @@ public static partial class QConv2dU8S8
         /// <summary>Reads the interleaved padded input directly (stride 1).</summary>
         public static Geometry UnitStride(in Conv2dShape s)
         {
-            int pw = PaddedWidth(s);
-            return new Geometry(QConv2dU8S8.ChannelGroups(s.InChannelsPerGroup), s.KernelHeight, s.KernelWidth, (nint)PaddedHeight(s) * pw * 4,
+            int pw = s.PaddedWidth;
+            return new Geometry(QConv2dU8S8.ChannelGroups(s.InChannelsPerGroup), s.KernelHeight, s.KernelWidth, (nint)s.PaddedHeight * pw * 4,
                 (nint)s.DilationHeight * pw * 4, (nint)s.DilationWidth * 4, (nint)pw * 4, s.OutHeight, s.OutWidth, s.OutWidth);
         }
 
@@ -50,7 +50,7 @@ public static partial class QConv2dU8S8
     /// <summary>Copies one group of NCHW input into <c>[ceil(Cin_g/4)][PH][PW][4]</c>, borders and missing channels set to the zero point.</summary>
     internal static void Interleave(ref byte x, ref byte dst, in Conv2dShape s, int zeroPoint)
     {
-        int cinG = s.InChannelsPerGroup, groups = ChannelGroups(cinG), ph = PaddedHeight(s), pw = PaddedWidth(s), w = s.InWidth;
+        int cinG = s.InChannelsPerGroup, groups = ChannelGroups(cinG), ph = s.PaddedHeight, pw = s.PaddedWidth, w = s.InWidth;
         byte zp = (byte)zeroPoint;
         MemoryMarshal.CreateSpan(ref dst, InterleavedLength(s)).Fill(zp);
         var zpv = Vector128.Create(zp);
@@ -106,7 +106,7 @@ public static partial class QConv2dU8S8
     /// <summary>For strides other than 1: T[cg][ky][kx][p] = padded[cg][oy·sh + ky·dh][ox·sw + kx·dw] (4-byte pixels).</summary>
     internal static void GatherTaps(ref byte padded, ref byte dst, in Conv2dShape s)
     {
-        int groups = ChannelGroups(s.InChannelsPerGroup), ph = PaddedHeight(s), pw = PaddedWidth(s), op = PaddedPlane(s);
+        int groups = ChannelGroups(s.InChannelsPerGroup), ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPlane(s);
         nint d = 0;
         for (int cg = 0; cg < groups; cg++)
         {

@@ -80,14 +80,6 @@ public static partial class QConv2dU8S8
         }
     }
 
-    /// <summary>Padded input height: every row a window reads, and at least the input plus its top padding.</summary>
-    internal static int PaddedHeight(in Conv2dShape s) =>
-        Math.Max(s.InHeight + s.PadTop, (s.OutHeight - 1) * s.StrideHeight + (s.KernelHeight - 1) * s.DilationHeight + 1);
-
-    /// <summary>Padded input width (see <see cref="PaddedHeight"/>).</summary>
-    internal static int PaddedWidth(in Conv2dShape s) =>
-        Math.Max(s.InWidth + s.PadLeft, (s.OutWidth - 1) * s.StrideWidth + (s.KernelWidth - 1) * s.DilationWidth + 1);
-
     /// <summary>Whether the kernel reads the padded input directly (stride 1), rather than per-tap gathered rows.</summary>
     internal static bool IsUnitStride(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
 
@@ -96,7 +88,7 @@ public static partial class QConv2dU8S8
 
     /// <summary>Bytes of the interleaved, padded input of one group.</summary>
     internal static int InterleavedLength(in Conv2dShape s) =>
-        checked(ChannelGroups(s.InChannelsPerGroup) * PaddedHeight(s) * PaddedWidth(s) * ChannelGroup);
+        checked(ChannelGroups(s.InChannelsPerGroup) * s.PaddedHeight * s.PaddedWidth * ChannelGroup);
 
     /// <summary>
     /// Bytes of scratch <see cref="Run"/> needs: the interleaved padded input of one group, plus for strides other than

@@ -57,10 +57,6 @@ public static partial class QDepthwiseConv2dU8S8
         QConv2dU8S8.WeightSums(w, shape, sums);
     }
 
-    internal static int PaddedHeight(in Conv2dShape s) => QConv2dU8S8.PaddedHeight(s);
-
-    internal static int PaddedWidth(in Conv2dShape s) => QConv2dU8S8.PaddedWidth(s);
-
     internal static bool IsUnitStride(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
 
     internal static int PaddedPlane(in Conv2dShape s) => (s.OutPlane + 15) & ~15;
@@ -72,7 +68,7 @@ public static partial class QDepthwiseConv2dU8S8
     public static int ScratchLength(in Conv2dShape shape)
     {
         Validate(shape);
-        long length = (long)PaddedHeight(shape) * PaddedWidth(shape) + Slack;
+        long length = (long)shape.PaddedHeight * shape.PaddedWidth + Slack;
         if (!IsUnitStride(shape)) length += (long)Taps(shape) * PaddedPlane(shape) + Slack;
         return checked((int)length);
     }
@@ -100,7 +96,7 @@ public static partial class QDepthwiseConv2dU8S8
             return;
         }
         bool unit = IsUnitStride(s);
-        int ph = PaddedHeight(s), pw = PaddedWidth(s), op = PaddedPlane(s), padded = PaddedTaps(s);
+        int ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPlane(s), padded = PaddedTaps(s);
         ref byte plane = ref MemoryMarshal.GetReference(scratch);
         ref byte gathered = ref Unsafe.Add(ref plane, (nint)ph * pw + Slack);
         // Tap offsets from the pixel's own position, in the plane (stride 1) or in the gathered rows.
