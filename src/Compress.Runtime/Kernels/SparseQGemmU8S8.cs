@@ -49,6 +49,21 @@ public static partial class SparseQGemmU8S8
     internal static int Groups(int k) => (k + BlockK - 1) / BlockK;
 
     /// <summary>
+    /// Fraction of B's 1×4 blocks (4-aligned k-groups of an output column) that hold a non-zero: what
+    /// <see cref="SparseFormats.BreakEvenBlockDensityS8"/> is compared with. Build time.
+    /// </summary>
+    public static double BlockDensity(ReadOnlySpan<sbyte> b, bool transposed, int k, int n)
+    {
+        SparseGemmF32.CheckDims(k, n);
+        Guard.AtLeast(b.Length, (long)k * n, nameof(b));
+        long total = (long)Groups(k) * n;
+        if (total == 0) return 0;
+        long nonZero = 0;
+        foreach (int[] column in GroupItems(b, transposed, k, n)) nonZero += column.Length;
+        return (double)nonZero / total;
+    }
+
+    /// <summary>
     /// Packs B (k×n row-major, or n×k row-major when <paramref name="transposed"/>, as ONNX stores a transposed weight):
     /// every 4-aligned k-group of an output column with a non-zero is stored whole. Build time.
     /// </summary>

@@ -198,6 +198,22 @@ public class SparseQGemmU8S8Tests
     }
 
     [Fact]
+    public void BlockDensity_CountsFourAlignedGroupsHoldingANonZero()
+    {
+        // k = 6 (groups {0..3}, {4, 5}), n = 2, W[k, n] row-major: column 0 has non-zeros at k = 1 and 2 (one group),
+        // column 1 at k = 5 (the short last group): 2 of 4 groups.
+        var b = new sbyte[12];
+        b[1 * 2 + 0] = 3;
+        b[2 * 2 + 0] = -1;
+        b[5 * 2 + 1] = 7;
+        Assert.Equal(0.5, SparseQGemmU8S8.BlockDensity(b, transposed: false, 6, 2));
+        var bt = new sbyte[12]; // the same W stored [n, k]
+        for (int kk = 0; kk < 6; kk++) for (int j = 0; j < 2; j++) bt[j * 6 + kk] = b[kk * 2 + j];
+        Assert.Equal(0.5, SparseQGemmU8S8.BlockDensity(bt, transposed: true, 6, 2));
+        Assert.Equal(0.0, SparseQGemmU8S8.BlockDensity(new sbyte[12], transposed: false, 6, 2));
+    }
+
+    [Fact]
     public void Pack_RoundTrips()
     {
         var rng = new Random(12);

@@ -39,7 +39,7 @@ internal sealed class QGemmLowerer(string opType) : IQuantizedOpLowerer
         QGemmU8S8.ColumnSums(w.Values, f.TransB, f.K, f.N, sums);
         // Pruned weights: the block-sparse kernel when few 1×4 blocks (4 consecutive k of a column) hold a non-zero.
         var sparseLengths = SparseQGemmU8S8.PackedLengths(w.Values, f.TransB, f.K, f.N);
-        double blockDensity = BlockDensity(w.Values, f.TransB, f.K, f.N);
+        double blockDensity = SparseQGemmU8S8.BlockDensity(w.Values, f.TransB, f.K, f.N);
         bool sparse = blockDensity <= SparseFormats.BreakEvenBlockDensityS8
             && sparseLengths.Bytes(1) < QGemmU8S8.PackedLength(f.K, f.N);
         LoweredArg packedArg, indices = PlanArg.Empty, rows = PlanArg.Empty;
@@ -96,21 +96,5 @@ internal sealed class QGemmLowerer(string opType) : IQuantizedOpLowerer
             ctx.Emit(node, PlanCalls.QGemmToF32, toF32, x, packedArg, bias, scale, ctx.Write(f.Y),
                 PlanArg.Int(f.M), PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node));
         return null;
-    }
-
-    /// <summary>Fraction of the 4-aligned k-groups of B's columns (1×4 blocks) that hold a non-zero.</summary>
-    static double BlockDensity(ReadOnlySpan<sbyte> b, bool transposed, int k, int n)
-    {
-        int groups = (k + 3) / 4;
-        long nonZero = 0;
-        for (int j = 0; j < n; j++)
-            for (int g = 0; g < groups; g++)
-                for (int kk = 4 * g; kk < Math.Min(k, 4 * g + 4); kk++)
-                    if ((transposed ? b[j * k + kk] : b[kk * n + j]) != 0)
-                    {
-                        nonZero++;
-                        break;
-                    }
-        return (double)nonZero / Math.Max(1L, (long)groups * n);
     }
 }
