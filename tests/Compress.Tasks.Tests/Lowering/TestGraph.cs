@@ -185,17 +185,12 @@ internal static class PlanInvariants
     /// <summary>Steps whose spans may legitimately point inside a value: Concat writes parts of its output.</summary>
     static bool IsSubSlice(PlanStep step) => step.Op == "Concat";
 
+    /// <summary>The spans a step writes (outputs and scratch): the <c>w…</c> tokens of the interpreter's signature for its call.</summary>
     public static List<SpanArg> WrittenSpans(PlanStep step)
     {
-        // Positions of written spans per kernel signature.
-        int[] positions = step.Call switch
-        {
-            PlanCalls.Gemv or PlanCalls.Gemm or PlanCalls.ChannelAffine => [3],
-            PlanCalls.Conv2d or PlanCalls.DepthwiseConv2d => [3, 4],
-            PlanCalls.Binary => [3],
-            _ => [1],
-        };
-        return positions.Where(p => p < step.Args.Count).Select(p => step.Args[p]).OfType<SpanArg>().ToList();
+        var positions = PlanInterpreter.WrittenArguments(step.Call, step.Args.Count)
+            ?? throw new InvalidOperationException($"Unknown call {step.Call} with {step.Args.Count} arguments.");
+        return positions.Select(p => step.Args[p]).OfType<SpanArg>().ToList();
     }
 
     public static bool SameBuffer(SpanArg a, SpanArg b) => a.Source == b.Source && a.Index == b.Index;

@@ -239,13 +239,7 @@ internal static class TypedPlanInvariants
         Assert.Equal(plan, PlanJsonReader.Read(PlanJsonWriter.Write(plan)));
     }
 
-    /// <summary>The spans a step writes, by kernel signature (outputs and scratch: the interpreter's <c>w…</c> tokens).</summary>
-    public static List<SpanArg> Written(PlanStep step)
-    {
-        var positions = PlanInterpreter.WrittenArguments(step.Call, step.Args.Count)
-            ?? throw new InvalidOperationException($"Unknown call {step.Call} with {step.Args.Count} arguments.");
-        return positions.Where(p => p < step.Args.Count).Select(p => step.Args[p]).OfType<SpanArg>().ToList();
-    }
+    public static List<SpanArg> Written(PlanStep step) => PlanInvariants.WrittenSpans(step);
 
     static bool Overlap(SpanArg a, SpanArg b)
     {
