@@ -18,6 +18,9 @@ public readonly record struct Conv2dShape(int Batch, int InChannels, int InHeigh
     internal int OutputLength => Batch * OutChannels * OutHeight * OutWidth;
     internal int WeightLength => OutChannels * (InChannels / Groups) * KernelHeight * KernelWidth;
 
+    /// <summary>Stride 1 in both directions: the window for consecutive outputs slides one input pixel.</summary>
+    internal bool IsUnitStride => StrideHeight == 1 && StrideWidth == 1;
+
     /// <summary>Rows of a zero-padded copy of an input plane: every row a window reads, and at least the input plus
     /// its top padding (the im2col and direct kernels copy the input into such a plane).</summary>
     internal int PaddedHeight => Math.Max(InHeight + PadTop, (OutHeight - 1) * StrideHeight + (KernelHeight - 1) * DilationHeight + 1);

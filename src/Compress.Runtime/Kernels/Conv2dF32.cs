@@ -54,10 +54,8 @@ public static partial class Conv2dF32
     {
         shape.Validate();
         if (IsPointwise(shape)) return 0;
-        return checked(shape.ReductionLength * shape.OutPlane + (IsStride1(shape) ? shape.PaddedHeight * shape.PaddedWidth : 0));
+        return checked(shape.ReductionLength * shape.OutPlane + (shape.IsUnitStride ? shape.PaddedHeight * shape.PaddedWidth : 0));
     }
-
-    static bool IsStride1(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
 
     /// <summary>y = act(Conv(x, W) + bias) over NCHW tensors. An empty bias means none.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -81,7 +79,7 @@ public static partial class Conv2dF32
                 ref float col = ref MemoryMarshal.GetReference(xg);
                 if (!pointwise)
                 {
-                    if (IsStride1(shape)) Im2ColPadded(xg, scratch, shape);
+                    if (shape.IsUnitStride) Im2ColPadded(xg, scratch, shape);
                     else Im2Col(xg, scratch, shape);
                     col = ref MemoryMarshal.GetReference(scratch);
                 }

@@ -80,9 +80,6 @@ public static partial class QConv2dU8S8
         }
     }
 
-    /// <summary>Whether the kernel reads the padded input directly (stride 1), rather than per-tap gathered rows.</summary>
-    internal static bool IsUnitStride(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
-
     /// <summary>Output pixels rounded up to 16 (the row length of the gathered per-tap rows).</summary>
     internal static int PaddedPlane(in Conv2dShape s) => (s.OutPlane + 15) & ~15;
 
@@ -98,7 +95,7 @@ public static partial class QConv2dU8S8
     {
         shape.Validate();
         long length = InterleavedLength(shape) + Slack;
-        if (!IsUnitStride(shape))
+        if (!shape.IsUnitStride)
             length += (long)ChannelGroups(shape.InChannelsPerGroup) * shape.KernelHeight * shape.KernelWidth * PaddedPlane(shape) * ChannelGroup;
         return checked((int)length);
     }
@@ -126,7 +123,7 @@ public static partial class QConv2dU8S8
             return;
         }
         int cinG = s.InChannelsPerGroup, coG = s.OutChannelsPerGroup, blocks = Blocks(coG);
-        bool unit = IsUnitStride(s);
+        bool unit = s.IsUnitStride;
         var geo = unit ? Geometry.UnitStride(s) : Geometry.Gathered(s);
         ref byte x0 = ref MemoryMarshal.GetReference(x);
         ref byte padded = ref MemoryMarshal.GetReference(scratch);

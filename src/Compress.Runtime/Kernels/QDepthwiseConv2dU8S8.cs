@@ -57,10 +57,6 @@ public static partial class QDepthwiseConv2dU8S8
         QConv2dU8S8.WeightSums(w, shape, sums);
     }
 
-    internal static bool IsUnitStride(in Conv2dShape s) => s.StrideHeight == 1 && s.StrideWidth == 1;
-
-    internal static int PaddedPlane(in Conv2dShape s) => (s.OutPlane + 15) & ~15;
-
     /// <summary>
     /// Bytes of scratch <see cref="Run"/> needs: one padded plane PH·PW + 64, plus for strides other than 1 the gathered
     /// tap rows kH·kW·(OutH·OutW↑16) + 64.
@@ -69,7 +65,7 @@ public static partial class QDepthwiseConv2dU8S8
     {
         Validate(shape);
         long length = (long)shape.PaddedHeight * shape.PaddedWidth + Slack;
-        if (!IsUnitStride(shape)) length += (long)Taps(shape) * PaddedPlane(shape) + Slack;
+        if (!shape.IsUnitStride) length += (long)Taps(shape) * QConv2dU8S8.PaddedPlane(shape) + Slack;
         return checked((int)length);
     }
 
@@ -95,8 +91,8 @@ public static partial class QDepthwiseConv2dU8S8
             Depthwise_U8S8_Scalar(x, packedW, bias, multiplier, shift, y, s, inZeroPoint, rq);
             return;
         }
-        bool unit = IsUnitStride(s);
-        int ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPlane(s), padded = PaddedTaps(s);
+        bool unit = s.IsUnitStride;
+        int ph = s.PaddedHeight, pw = s.PaddedWidth, op = QConv2dU8S8.PaddedPlane(s), padded = PaddedTaps(s);
         ref byte plane = ref MemoryMarshal.GetReference(scratch);
         ref byte gathered = ref Unsafe.Add(ref plane, (nint)ph * pw + Slack);
         // Tap offsets from the pixel's own position, in the plane (stride 1) or in the gathered rows.
