@@ -248,44 +248,45 @@ public static partial class PoolF32
     /// </summary>
     internal static void Max2x2S2_F32(ref float x, ref float y, in Pool2dShape s)
     {
-        int rows = s.Planes * s.OutHeight, outW = s.OutWidth, inW = s.InWidth, inPlane = s.InPlane, outH = s.OutHeight;
-        for (int r = 0; r < rows; r++)
-        {
-            int pl = r / outH, oh = r - pl * outH;
-            ref float a = ref Unsafe.Add(ref x, (nint)pl * inPlane + (nint)(2 * oh) * inW);
-            ref float b = ref Unsafe.Add(ref a, inW);
-            ref float o = ref Unsafe.Add(ref y, (nint)r * outW);
-            int ow = 0;
-            if (Vector512.IsHardwareAccelerated)
-                for (; ow + 16 <= outW; ow += 16)
-                {
-                    nuint c = (nuint)(2 * ow);
-                    var lo = Vector512.Max(Vector512.LoadUnsafe(ref a, c), Vector512.LoadUnsafe(ref b, c));
-                    var hi = Vector512.Max(Vector512.LoadUnsafe(ref a, c + 16), Vector512.LoadUnsafe(ref b, c + 16));
-                    Vector512.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
-                }
-            if (Vector256.IsHardwareAccelerated)
-                for (; ow + 8 <= outW; ow += 8)
-                {
-                    nuint c = (nuint)(2 * ow);
-                    var lo = Vector256.Max(Vector256.LoadUnsafe(ref a, c), Vector256.LoadUnsafe(ref b, c));
-                    var hi = Vector256.Max(Vector256.LoadUnsafe(ref a, c + 8), Vector256.LoadUnsafe(ref b, c + 8));
-                    Vector256.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
-                }
-            if (Vector128.IsHardwareAccelerated)
-                for (; ow + 4 <= outW; ow += 4)
-                {
-                    nuint c = (nuint)(2 * ow);
-                    var lo = Vector128.Max(Vector128.LoadUnsafe(ref a, c), Vector128.LoadUnsafe(ref b, c));
-                    var hi = Vector128.Max(Vector128.LoadUnsafe(ref a, c + 4), Vector128.LoadUnsafe(ref b, c + 4));
-                    Vector128.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
-                }
-            for (; ow < outW; ow++)
+        int planes = s.Planes, outW = s.OutWidth, inW = s.InWidth, inPlane = s.InPlane, outH = s.OutHeight;
+        nint xRow = 0, yRow = 0;
+        for (int pl = 0; pl < planes; pl++, xRow = (nint)pl * inPlane)
+            for (int oh = 0; oh < outH; oh++, xRow += 2 * inW, yRow += outW)
             {
-                int c = 2 * ow;
-                Unsafe.Add(ref o, ow) = MathF.Max(MathF.Max(MathF.Max(Unsafe.Add(ref a, c), Unsafe.Add(ref a, c + 1)), Unsafe.Add(ref b, c)), Unsafe.Add(ref b, c + 1));
+                ref float a = ref Unsafe.Add(ref x, xRow);
+                ref float b = ref Unsafe.Add(ref a, inW);
+                ref float o = ref Unsafe.Add(ref y, yRow);
+                int ow = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; ow + 16 <= outW; ow += 16)
+                    {
+                        nuint c = (nuint)(2 * ow);
+                        var lo = Vector512.Max(Vector512.LoadUnsafe(ref a, c), Vector512.LoadUnsafe(ref b, c));
+                        var hi = Vector512.Max(Vector512.LoadUnsafe(ref a, c + 16), Vector512.LoadUnsafe(ref b, c + 16));
+                        Vector512.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
+                    }
+                if (Vector256.IsHardwareAccelerated)
+                    for (; ow + 8 <= outW; ow += 8)
+                    {
+                        nuint c = (nuint)(2 * ow);
+                        var lo = Vector256.Max(Vector256.LoadUnsafe(ref a, c), Vector256.LoadUnsafe(ref b, c));
+                        var hi = Vector256.Max(Vector256.LoadUnsafe(ref a, c + 8), Vector256.LoadUnsafe(ref b, c + 8));
+                        Vector256.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
+                    }
+                if (Vector128.IsHardwareAccelerated)
+                    for (; ow + 4 <= outW; ow += 4)
+                    {
+                        nuint c = (nuint)(2 * ow);
+                        var lo = Vector128.Max(Vector128.LoadUnsafe(ref a, c), Vector128.LoadUnsafe(ref b, c));
+                        var hi = Vector128.Max(Vector128.LoadUnsafe(ref a, c + 4), Vector128.LoadUnsafe(ref b, c + 4));
+                        Vector128.Max(Evens(lo, hi), Odds(lo, hi)).StoreUnsafe(ref o, (nuint)ow);
+                    }
+                for (; ow < outW; ow++)
+                {
+                    int c = 2 * ow;
+                    Unsafe.Add(ref o, ow) = MathF.Max(MathF.Max(MathF.Max(Unsafe.Add(ref a, c), Unsafe.Add(ref a, c + 1)), Unsafe.Add(ref b, c)), Unsafe.Add(ref b, c + 1));
+                }
             }
-        }
     }
 
     /// <summary>Lanes 0, 2, 4, 6 of the 8 lanes lo:hi.</summary>
