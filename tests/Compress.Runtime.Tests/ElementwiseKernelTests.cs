@@ -83,6 +83,23 @@ public class SoftmaxF32Tests
         TestData.AssertClose(expected, inPlace, 2e-6f, "in place");
     }
 
+    /// <summary>Logits far above exp's range (e^89 overflows float) must not overflow: the max is subtracted first (ONNX test_softmax_large_number).</summary>
+    [Theory]
+    [InlineData(2, 37, 1)]
+    [InlineData(1, 4, 1)]
+    [InlineData(2, 5, 19)]
+    public void Run_LargeLogits_SubtractsTheMaxFirst(int outer, int axis, int inner)
+    {
+        int n = outer * axis * inner;
+        var x = TestData.Random(new Random(n), n, 10f).Select(v => v + 10000f).ToArray();
+        var y = new float[n];
+        SoftmaxF32.Run(x, y, outer, axis, inner);
+        var reference = new float[n];
+        SoftmaxF32.Softmax_F32_Scalar(x, reference, outer, axis, inner);
+        Assert.All(reference, v => Assert.True(float.IsFinite(v)));
+        TestData.AssertClose(reference, y, 2e-6f, $"softmax of large logits {outer}x{axis}x{inner}");
+    }
+
     [Fact]
     public void TooShort_Throws()
     {

@@ -21,9 +21,11 @@ public static partial class SoftmaxF32
         if (n == 0) return;
         if (inner == 1)
         {
-            // Rows are contiguous: TensorPrimitives.SoftMax is already vectorised for every ISA.
+            // Rows are contiguous: vectorised TensorPrimitives passes. Not TensorPrimitives.SoftMax, which takes exp(x)
+            // without subtracting the row's max first and so overflows to NaN for logits above ~88 (ONNX's
+            // test_softmax_large_number).
             for (int o = 0; o < outer; o++)
-                TensorPrimitives.SoftMax(x.Slice(o * axis, axis), y.Slice(o * axis, axis));
+                Row(x.Slice(o * axis, axis), y.Slice(o * axis, axis));
             return;
         }
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -45,6 +47,15 @@ public static partial class SoftmaxF32
             for (; i < inner; i++)
                 Column_F32_Scalar(ref Unsafe.Add(ref xo, i), ref Unsafe.Add(ref yo, i), axis, inner);
         }
+    }
+
+    /// <summary>Softmax of one contiguous row: y = exp(x − max(x)), then y /= Σ y; x and y may be the same memory.</summary>
+    static void Row(ReadOnlySpan<float> x, Span<float> y)
+    {
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, y);
+        TensorPrimitives.Exp(y, y);
+        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
     }
 
     /// <summary>Softmax down 16 adjacent columns of an [axis, inner] block (max, exp and sum, scale).</summary>
