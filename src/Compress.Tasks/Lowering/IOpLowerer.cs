@@ -41,6 +41,16 @@ public interface IOpLowerer
     /// <summary>One line on the supported forms and limits, for the README's supported-ops table.</summary>
     string Notes { get; }
 
+    /// <summary>
+    /// Inputs that must be constants (initializers) for this op to lower, by position and spec name — weights such as
+    /// Conv's W, and shape operands such as Reshape's shape. The supported-ops table lists them, and the ONNX
+    /// conformance harness folds a node test's graph input into an initializer only at these positions.
+    /// </summary>
+    IReadOnlyList<OpInput> ConstantInputs => [];
+
     /// <summary>Emits the kernel calls (or an alias) computing <paramref name="node"/>'s outputs.</summary>
     void Lower(Node node, LoweringContext context);
 }
+
+/// <summary>An op input by its position and its name in the ONNX spec (<c>new(1, "W")</c> for Conv's weight).</summary>
+public sealed record OpInput(int Index, string Name);

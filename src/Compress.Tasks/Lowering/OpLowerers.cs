@@ -53,12 +53,20 @@ public static class OpLowerers
     /// <summary>The lowerer for an op type of the default domain, or null.</summary>
     public static IOpLowerer? Find(string opType) => ByOp.GetValueOrDefault(opType);
 
-    /// <summary>The README's supported-ops table: op | kernels | notes.</summary>
-    public static string MarkdownTable()
+    /// <summary>
+    /// The supported-ops table: op | kernels | constant inputs | notes, and with <paramref name="conformance"/> a last
+    /// column filled per op type (the ONNX node-test counts, docs/conformance.md).
+    /// </summary>
+    public static string MarkdownTable(Func<string, string>? conformance = null)
     {
-        var sb = new System.Text.StringBuilder("| op | kernel calls | notes |\n|---|---|---|\n");
+        var sb = new System.Text.StringBuilder("| op | kernel calls | constant inputs | notes |");
+        sb.Append(conformance is null ? "\n|---|---|---|---|\n" : " node tests passed / run (excluded) |\n|---|---|---|---|---:|\n");
         foreach (var l in All)
-            sb.Append($"| {l.OpType} | {(l.Calls.Count == 0 ? "— (alias)" : string.Join(", ", l.Calls.Select(c => $"`{c}`")))} | {l.Notes} |\n");
+        {
+            string constants = l.ConstantInputs.Count == 0 ? "—" : string.Join(", ", l.ConstantInputs.Select(i => i.Name));
+            sb.Append($"| {l.OpType} | {(l.Calls.Count == 0 ? "— (alias)" : string.Join(", ", l.Calls.Select(c => $"`{c}`")))} | {constants} | {l.Notes} |");
+            sb.Append(conformance is null ? "\n" : $" {conformance(l.OpType)} |\n");
+        }
         return sb.ToString();
     }
 }

@@ -17,6 +17,8 @@ internal sealed class ActivationLowerer(string opType) : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => _kind == ActivationKind.Clip ? [new(1, "min"), new(2, "max")] : [];
+
     public string Notes => _kind == ActivationKind.Clip
         ? "min/max as attributes (opset < 11) or constant inputs; usually fused into the producer"
         : "usually fused into the producer; in place when possible";

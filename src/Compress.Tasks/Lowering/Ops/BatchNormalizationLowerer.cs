@@ -14,6 +14,8 @@ internal sealed class BatchNormalizationLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.ChannelAffine];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "scale"), new(2, "B"), new(3, "input_mean"), new(4, "input_var")];
+
     public string Notes => "inference mode; scale, B, mean and var constant";
 
     public void Lower(Node node, LoweringContext ctx)

@@ -18,6 +18,8 @@ internal sealed class ConvLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Conv2d, PlanCalls.DepthwiseConv2d, PlanCalls.WinogradConv2d];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "W"), new(2, "B")];
+
     public string Notes => "1-D and 2-D; W and B constant; any pads/strides/dilations/groups/auto_pad; depthwise kernel when groups = channels";
 
     public void Lower(Node node, LoweringContext ctx)

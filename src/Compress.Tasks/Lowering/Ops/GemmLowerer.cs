@@ -16,6 +16,8 @@ internal sealed class GemmLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, PlanCalls.Permute, PlanCalls.Binary, .. PlanCalls.SparseLinear];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "B")];
+
     public string Notes => "B constant (alpha folded into it, packed at build time; a pruned B runs a sparse kernel where that is faster); a scalar/row C is the bias, any other C a broadcast Add; transA via a transpose";
 
     public void Lower(Node node, LoweringContext ctx)
@@ -63,7 +65,15 @@ internal sealed class GemmLowerer : IOpLowerer
                 // C is not a per-column bias (or is computed at run time): Y = A·B into scratch, then Y + beta·C broadcast.
                 if (ctx.IsConstant(cName)) residual = ctx.Weights(ctx.ConstantFloats(node, 2, "C").Select(v => beta * v).ToArray());
                 else if (beta == 1f) residual = ctx.Read(cName);
-                else throw ctx.Unsupported(node, $"C ('{cName}') is computed at run time and beta is {beta}; only beta = 1 is supported then");
+                else
+                {
+                    // A computed C with beta ≠ 1: beta·C into scratch first (one broadcast Mul by the constant beta).
+                    long[] ones = Enumerable.Repeat(1L, cDims.Length).ToArray();
+                    residual = ctx.Scratch(LoweringContext.ToInt(cCount));
+                    ctx.Emit(node, PlanCalls.Binary, $"Gemm: beta·C {LoweringContext.Format(cDims)}",
+                        PlanArg.Enum(BinaryOp.Mul), ctx.Read(cName), ctx.Weights([beta]), residual,
+                        StructArgs.Broadcast(Broadcast4.Create(cDims, cDims, ones)), LoweringContext.Activation(FusedActivation.None));
+                }
                 residualDims = cDims;
                 biasNote = ", + C";
             }

@@ -15,6 +15,8 @@ internal sealed class MatMulLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, .. PlanCalls.SparseLinear];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "B")];
+
     public string Notes => "B a constant 2-D matrix (or vector); A of any rank, leading dims flattened into rows; a pruned B runs a sparse kernel where that is faster";
 
     public void Lower(Node node, LoweringContext ctx)
