@@ -1,6 +1,6 @@
 namespace Compress.Runtime;
 
-/// <summary>An element-wise binary operator (ONNX Add, Sub, Mul, Div, Max, Min with two inputs).</summary>
+/// <summary>An element-wise binary operator (ONNX Add, Sub, Mul, Div, Max, Min, Pow).</summary>
 public enum BinaryOp
 {
     /// <summary>a + b.</summary>
@@ -15,4 +15,6 @@ public enum BinaryOp
     Max,
     /// <summary>min(a, b).</summary>
     Min,
+    /// <summary>a^b (<see cref="MathF.Pow"/>: a negative base needs an integer exponent, else NaN).</summary>
+    Pow,
 }

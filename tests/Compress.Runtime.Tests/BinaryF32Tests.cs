@@ -50,7 +50,9 @@ public class BinaryF32Tests
                 BinaryOp.Mul => av * bv,
                 BinaryOp.Div => av / bv,
                 BinaryOp.Max => Math.Max(av, bv),
-                _ => Math.Min(av, bv),
+                BinaryOp.Min => Math.Min(av, bv),
+                BinaryOp.Pow => Math.Pow(av, bv),
+                _ => throw new ArgumentOutOfRangeException(nameof(op)),
             };
             y[o] = (float)TestData.Act((float)r, act);
         }
@@ -75,7 +77,7 @@ public class BinaryF32Tests
         foreach (BinaryOp op in Enum.GetValues<BinaryOp>())
             foreach (var act in TestData.Activations)
             {
-                var a = Values(rng, aShape, false);
+                var a = Values(rng, aShape, op == BinaryOp.Pow); // a positive base: a negative one with a fractional exponent is NaN
                 var b = Values(rng, bShape, op == BinaryOp.Div);
                 var expected = Naive(op, a, aShape, b, bShape, outShape, act);
                 var y = TestData.Output(expected.Length, out var backing);

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace Compress.Runtime.Kernels;
 
-/// <summary>ONNX Add, Sub, Mul, Div, Max, Min (two inputs) with multidirectional (numpy) broadcasting, activation fused.</summary>
+/// <summary>ONNX Add, Sub, Mul, Div, Max, Min (two inputs), Pow with multidirectional (numpy) broadcasting, activation fused.</summary>
 public static partial class BinaryF32
 {
     /// <summary>y = act(a op b), where element (i0,i1,i2,i3) of y reads a[i0·A0 + i1·A1 + i2·A2 + i3·A3] and likewise b.</summary>
@@ -21,6 +21,7 @@ public static partial class BinaryF32
             case BinaryOp.Div: Rows<DivideOperator>(a, b, y, bc, act); break;
             case BinaryOp.Max: Rows<MaxOperator>(a, b, y, bc, act); break;
             case BinaryOp.Min: Rows<MinOperator>(a, b, y, bc, act); break;
+            case BinaryOp.Pow: Rows<PowOperator>(a, b, y, bc, act); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
         }
         ActivationF32.PostPass(y[..(int)bc.Length], act);
@@ -190,6 +191,7 @@ public static partial class BinaryF32
         BinaryOp.Div => a / b,
         BinaryOp.Max => MathF.Max(a, b),
         BinaryOp.Min => MathF.Min(a, b),
+        BinaryOp.Pow => MathF.Pow(a, b),
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 

@@ -42,6 +42,20 @@ public static partial class ShapeInference
         ["Div"] = Broadcasting,
         ["Max"] = Broadcasting,
         ["Min"] = Broadcasting,
+        ["Pow"] = Pow,
+        ["Where"] = Where,
+
+        // Element-wise math, one input (ShapeInference.Math.cs).
+        ["Abs"] = SameAsInput,
+        ["Neg"] = SameAsInput,
+        ["Reciprocal"] = SameAsInput,
+        ["Floor"] = SameAsInput,
+        ["Ceil"] = SameAsInput,
+        ["Sqrt"] = SameAsInput,
+        ["Exp"] = SameAsInput,
+        ["Log"] = SameAsInput,
+        ["Erf"] = SameAsInput,
+        ["Gelu"] = SameAsInput,
 
         // Linear algebra.
         ["Gemm"] = Gemm,

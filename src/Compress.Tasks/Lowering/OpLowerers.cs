@@ -43,6 +43,19 @@ public static class OpLowerers
         new AliasLowerer("Dropout"),
         new TransposeLowerer(),
         new ConcatLowerer(),
+        new UnaryLowerer("Abs", UnaryOp.Abs),
+        new UnaryLowerer("Neg", UnaryOp.Neg),
+        new UnaryLowerer("Reciprocal", UnaryOp.Reciprocal),
+        new UnaryLowerer("Floor", UnaryOp.Floor),
+        new UnaryLowerer("Ceil", UnaryOp.Ceil),
+        new UnaryLowerer("Sqrt", UnaryOp.Sqrt),
+        new UnaryLowerer("Exp", UnaryOp.Exp),
+        new UnaryLowerer("Log", UnaryOp.Log),
+        new UnaryLowerer("Erf", UnaryOp.Erf),
+        new GeluLowerer(),
+        new PowLowerer(),
+        new WhereLowerer(),
+        new CastLowerer(),
     }.OrderBy(l => l.OpType, StringComparer.Ordinal).ToImmutableArray();
 
     static readonly Dictionary<string, IOpLowerer> ByOp = All.ToDictionary(l => l.OpType, StringComparer.Ordinal);

@@ -33,10 +33,12 @@ public static class PlanCalls
     public const string ChannelAffine = $"Kernels.{nameof(ChannelAffineF32)}.{nameof(ChannelAffineF32.Run)}";
     public const string CopyRows = $"Kernels.{nameof(CopyF32)}.{nameof(CopyF32.Rows)}";
     public const string Permute = $"Kernels.{nameof(CopyF32)}.{nameof(CopyF32.Permute)}";
+    public const string Unary = $"Kernels.{nameof(UnaryF32)}.{nameof(UnaryF32.Run)}";
+    public const string Where = $"Kernels.{nameof(WhereF32)}.{nameof(WhereF32.Run)}";
 
     /// <summary>Every fp32 call name above (what an fp32 plan can contain).</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute, SparseGemv, SparseGemm, NmGemv, NmGemm, BlockSparseGemv, BlockSparseGemm];
+        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute, Unary, Where, SparseGemv, SparseGemm, NmGemv, NmGemm, BlockSparseGemv, BlockSparseGemm];
 
     // ───────────── quantised kernels (docs/runtime-kernels-int8.md) ─────────────
 

@@ -243,5 +243,9 @@ public sealed partial class PlanInterpreter
             f => CopyF32.Rows(f.R(0), f.W(1), f.Int(2), f.Int(3), f.Int(4), f.Int(5)))],
         [PlanCalls.Permute] = [new("r w Permute6",
             f => CopyF32.Permute(f.R(0), f.W(1), f.Value<Permute6>(2)))],
+        [PlanCalls.Unary] = [new("UnaryOp r w",
+            f => UnaryF32.Run(f.Value<UnaryOp>(0), f.R(1), f.W(2)))],
+        [PlanCalls.Where] = [new("ru8 r r w Broadcast4",
+            f => WhereF32.Run(f.RU8(0), f.R(1), f.R(2), f.W(3), f.Value<Broadcast4>(4)))],
     }.Concat(QuantizedEntries).Concat(LowBitEntries).ToFrozenDictionary(StringComparer.Ordinal);
 }
