@@ -64,6 +64,18 @@ public static partial class ShapeInference
         ["Shape"] = ShapeOp,
         ["Gather"] = Gather,
         ["Constant"] = ConstantOp,
+        ["Slice"] = Slice,
+        ["Split"] = Split,
+        ["Pad"] = Pad,
+        ["Expand"] = Expand,
+
+        // Reductions and normalisation.
+        ["ReduceSum"] = Reduce,
+        ["ReduceMean"] = Reduce,
+        ["ReduceMax"] = Reduce,
+        ["ReduceMin"] = Reduce,
+        ["ReduceProd"] = Reduce,
+        ["LayerNormalization"] = LayerNormalization,
     }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     /// <summary>The op types shape inference (and therefore Compress) accepts, sorted.</summary>

@@ -43,6 +43,17 @@ public static class OpLowerers
         new AliasLowerer("Dropout"),
         new TransposeLowerer(),
         new ConcatLowerer(),
+        new ReduceLowerer("ReduceSum", ReduceOp.Sum),
+        new ReduceLowerer("ReduceMean", ReduceOp.Mean),
+        new ReduceLowerer("ReduceMax", ReduceOp.Max),
+        new ReduceLowerer("ReduceMin", ReduceOp.Min),
+        new ReduceLowerer("ReduceProd", ReduceOp.Prod),
+        new SliceLowerer(),
+        new PadLowerer(),
+        new GatherLowerer(),
+        new SplitLowerer(),
+        new ExpandLowerer(),
+        new LayerNormalizationLowerer(),
     }.OrderBy(l => l.OpType, StringComparer.Ordinal).ToImmutableArray();
 
     static readonly Dictionary<string, IOpLowerer> ByOp = All.ToDictionary(l => l.OpType, StringComparer.Ordinal);

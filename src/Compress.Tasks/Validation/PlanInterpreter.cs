@@ -243,5 +243,13 @@ public sealed partial class PlanInterpreter
             f => CopyF32.Rows(f.R(0), f.W(1), f.Int(2), f.Int(3), f.Int(4), f.Int(5)))],
         [PlanCalls.Permute] = [new("r w Permute6",
             f => CopyF32.Permute(f.R(0), f.W(1), f.Value<Permute6>(2)))],
+        [PlanCalls.Reduce] = [new("ReduceOp r w int int int",
+            f => ReduceF32.Run(f.Value<ReduceOp>(0), f.R(1), f.W(2), f.Int(3), f.Int(4), f.Int(5)))],
+        [PlanCalls.GatherAxis] = [new("r ri32 w int int int float",
+            f => GatherF32.Axis(f.R(0), f.RI32(1), f.W(2), f.Int(3), f.Int(4), f.Int(5), f.Float(6)))],
+        [PlanCalls.LayerNorm] = [new("r r r w int int float",
+            f => LayerNormF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.Int(4), f.Int(5), f.Float(6)))],
+        [PlanCalls.BatchedMatMul] = [new("r r w w int int int int int int",
+            f => BatchedMatMulF32.Run(f.R(0), f.R(1), f.W(2), f.W(3), f.Int(4), f.Int(5), f.Int(6), f.Int(7), f.Int(8), f.Int(9)))],
     }.Concat(QuantizedEntries).Concat(LowBitEntries).ToFrozenDictionary(StringComparer.Ordinal);
 }
