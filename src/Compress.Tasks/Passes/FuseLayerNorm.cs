@@ -21,11 +21,14 @@ public sealed class FuseLayerNorm : IGraphPass
 
     public Graph Run(Graph graph, PassLog log)
     {
+        if (!graph.Nodes.Any(n => n.OpType == "ReduceMean")) return graph;
+        // Ranks for positive axes, as far as shape inference gets before the ops this pass removes.
+        var ranks = ShapeInference.RunPartial(graph).Values;
         for (int i = 0; i < graph.Nodes.Length; i++)
         {
             var mean = graph.Nodes[i];
             if (mean.OpType != "ReduceMean" || mean.Domain.Length > 0) continue;
-            var fused = TryFuse(graph, mean, out string? why);
+            var fused = TryFuse(graph, mean, ranks, out string? why);
             if (fused is null)
             {
                 if (why is not null) log.Add(Name, mean.Label, $"not fused: {why}");
@@ -38,7 +41,7 @@ public sealed class FuseLayerNorm : IGraphPass
         return graph;
     }
 
-    static (Graph Graph, string Label, string Tail, long Axis, float Epsilon)? TryFuse(Graph g, Node mean, out string? why)
+    static (Graph Graph, string Label, string Tail, long Axis, float Epsilon)? TryFuse(Graph g, Node mean, IReadOnlyDictionary<string, ValueInfo> ranks, out string? why)
     {
         why = null;
         string x = mean.Input(0), mu = mean.Output0;
@@ -65,7 +68,7 @@ public sealed class FuseLayerNorm : IGraphPass
         var axes2 = Axes(g, variance);
         if (axes1 is null || axes2 is null || !axes1.SequenceEqual(axes2)) { why = "the two ReduceMeans do not name the same constant axes"; return null; }
         if (mean.GetInt("keepdims", 1) == 0 || variance.GetInt("keepdims", 1) == 0) { why = "a ReduceMean drops its axes (keepdims=0)"; return null; }
-        long? axis = TrailingAxis(g, x, axes1);
+        long? axis = TrailingAxis(ranks, x, axes1);
         if (axis is null) { why = $"axes [{string.Join(",", axes1)}] are not the trailing axes of '{x}'"; return null; }
 
         // Optional affine tail: Mul by γ then Add β (constants), each the only reader of its input.
@@ -128,13 +131,14 @@ public sealed class FuseLayerNorm : IGraphPass
         reduce.GetInts("axes") ?? (reduce.HasInput(1) && ConstantOf(g, reduce.Input(1)) is { } t ? TensorData.ToInt64s(t) : null);
 
     /// <summary>The first axis when <paramref name="axes"/> are the last axes of x (negative ones need no rank), else null.</summary>
-    static long? TrailingAxis(Graph g, string x, long[] axes)
+    static long? TrailingAxis(IReadOnlyDictionary<string, ValueInfo> ranks, string x, long[] axes)
     {
         if (axes.Length == 0) return null;
         var sorted = axes.Order().ToArray();
         if (sorted.All(a => a < 0))
             return sorted[^1] == -1 && sorted.Zip(sorted.Skip(1)).All(p => p.Second == p.First + 1) ? sorted[0] : null;
-        int? rank = (g.Value(x) ?? g.Inputs.FirstOrDefault(i => i.Name == x))?.Shape?.Rank;
+        // Positive axes need the rank: without it the pattern is left alone.
+        int? rank = ranks.GetValueOrDefault(x)?.Shape?.Rank;
         if (rank is not { } r) return null;
         var normal = axes.Select(a => a < 0 ? a + r : a).Order().ToArray();
         return normal[^1] == r - 1 && normal.Zip(normal.Skip(1)).All(p => p.Second == p.First + 1) ? normal[0] : null;
