@@ -64,7 +64,7 @@ public class LayerNormalizationTests
     public void Different_axes_are_not_fused_and_say_why()
     {
         var g = new GraphBuilder(13).Input("x", 1, 4, 8)
-            .Named("mean", "ReduceMean", ["x"], ["mu"], A("axes", -1L))
+            .Named("mean", "ReduceMean", ["x"], ["mu"], A("axes", new long[] { -1 }))
             .Named("sub", "Sub", ["x", "mu"], ["d"]).Named("sq", "Mul", ["d", "d"], ["d2"])
             .Named("var", "ReduceMean", ["d2"], ["v"], A("axes", -2L, -1L)).Init("e", [1e-5f])
             .Named("addeps", "Add", ["v", "e"], ["ve"]).Named("sqrt", "Sqrt", ["ve"], ["s"]).Named("div", "Div", ["d", "s"], ["y"])
