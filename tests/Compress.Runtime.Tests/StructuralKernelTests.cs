@@ -149,3 +149,34 @@ public class BatchedMatMulF32Tests
         TestData.AssertGuards(backing, batch * m * n);
     }
 }
+
+[Trait(Simd.Category, Simd.Kernel)]
+public class ResizeF32Tests
+{
+    [Theory]
+    [InlineData(1, 4, 1, 9)]
+    [InlineData(3, 5, 1, 2)]
+    [InlineData(2, 4, 16, 8)]
+    [InlineData(2, 7, 33, 13)]
+    [InlineData(1, 3, 65, 5)]
+    [InlineData(0, 3, 4, 6)]
+    public void Linear_axis_matches_scalar_reference(int outer, int axis, int inner, int count)
+    {
+        var rng = new Random(outer + axis * 7 + inner * 11 + count);
+        float[] x = TestData.Random(rng, outer * axis * inner);
+        int[] first = Enumerable.Range(0, count).Select(_ => rng.Next(axis)).ToArray();
+        int[] second = first.Select(f => Math.Min(f + 1, axis - 1)).ToArray();
+        float[] weight = Enumerable.Range(0, count).Select(j => j % 3 == 0 ? 0f : (float)rng.NextDouble()).ToArray();
+        int n = outer * count * inner;
+        var y = TestData.Output(n, out var backing);
+        var expected = new float[n];
+        ResizeF32.LinearAxis_F32_Scalar(x, first, second, weight, expected, outer, axis, inner);
+        ResizeF32.LinearAxis(TestData.Misaligned(x, out _), first, second, weight, y, outer, axis, inner);
+        TestData.AssertClose(expected, y, 1e-6f);
+        TestData.AssertGuards(backing, n);
+    }
+
+    [Fact]
+    public void Position_outside_the_axis_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => ResizeF32.LinearAxis(new float[4], [0], [4], [0.5f], new float[1], 1, 4, 1));
+}

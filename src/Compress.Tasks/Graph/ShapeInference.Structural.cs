@@ -115,4 +115,20 @@ public static partial class ShapeInference
         c.Output(1, DataType.Float, stats);
         c.Output(2, DataType.Float, stats);
     }
+
+    /// <summary>Resize: sizes, or floor(dim · scale) per axis; the dims it changes must be numbers.</summary>
+    static void Resize(ShapeContext c)
+    {
+        var x = c.InputShape(0);
+        var known = x.Dims.Select(d => d.IsKnown ? d.Value : 1).ToArray();
+        var form = ResizeForm.Read(c.Node, c.Opset, known, c.Constant, c.Fail, c.Unsupported);
+        var dims = new Dim[x.Rank];
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (!x.Dims[d].IsKnown && form.Scales[d] == 1) { dims[d] = x.Dims[d]; continue; }
+            if (!x.Dims[d].IsKnown) throw c.Fail($"it resizes dimension {d} of {x}, which is symbolic");
+            dims[d] = Dim.Known(form.OutputDims[d]);
+        }
+        c.Output(0, c.InputType(0), new Shape(dims.ToImmutableArray()));
+    }
 }

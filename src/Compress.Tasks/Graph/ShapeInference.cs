@@ -68,6 +68,7 @@ public static partial class ShapeInference
         ["Split"] = Split,
         ["Pad"] = Pad,
         ["Expand"] = Expand,
+        ["Resize"] = Resize,
 
         // Reductions and normalisation.
         ["ReduceSum"] = Reduce,

@@ -53,6 +53,7 @@ public static class OpLowerers
         new GatherLowerer(),
         new SplitLowerer(),
         new ExpandLowerer(),
+        new ResizeLowerer(),
         new LayerNormalizationLowerer(),
     }.OrderBy(l => l.OpType, StringComparer.Ordinal).ToImmutableArray();
 
