@@ -180,3 +180,37 @@ public class ResizeF32Tests
     public void Position_outside_the_axis_is_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => ResizeF32.LinearAxis(new float[4], [0], [4], [0.5f], new float[1], 1, 4, 1));
 }
+
+[Trait(Simd.Category, Simd.Kernel)]
+public class ConvTranspose2dF32Tests
+{
+    public static TheoryData<Conv2dShape> Shapes() => new()
+    {
+        // Batch, Cin, H, W, Cout, OH, OW, kH, kW, sH, sW, padTop, padLeft, dH, dW, groups
+        new Conv2dShape(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+        new Conv2dShape(1, 3, 4, 5, 2, 6, 7, 3, 3, 1, 1, 0, 0, 1, 1, 1),
+        new Conv2dShape(2, 4, 5, 5, 6, 10, 10, 2, 2, 2, 2, 0, 0, 1, 1, 1),           // the U-Net upsampler
+        new Conv2dShape(1, 4, 5, 6, 4, 10, 12, 4, 4, 2, 2, 1, 1, 1, 1, 2),           // groups 2, pads 1
+        new Conv2dShape(1, 2, 3, 17, 3, 8, 36, 3, 3, 2, 2, 0, 0, 2, 1, 1),           // dilation, output_padding via sizes
+        new Conv2dShape(1, 6, 4, 4, 6, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 6),             // depthwise
+        new Conv2dShape(1, 16, 3, 3, 33, 7, 7, 3, 3, 2, 2, 0, 0, 1, 1, 1),
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Matches_scalar_reference(Conv2dShape s)
+    {
+        var rng = new Random(s.InChannels * 31 + s.OutChannels * 7 + s.Groups);
+        float[] x = TestData.Random(rng, s.InputLength), w = TestData.Random(rng, s.InChannels * (s.OutChannels / s.Groups) * s.KernelHeight * s.KernelWidth);
+        float[] bias = TestData.Random(rng, s.OutChannels);
+        var expected = new float[s.OutputLength];
+        ConvTranspose2dF32.Run_F32_Scalar(x, w, bias, expected, s);
+        var packed = new float[ConvTranspose2dF32.WeightsLength(s)];
+        ConvTranspose2dF32.PackWeights(w, s, packed);
+        var y = TestData.Output(s.OutputLength, out var backing);
+        ConvTranspose2dF32.Run(TestData.Misaligned(x, out _), packed, bias, y, new float[ConvTranspose2dF32.ScratchLength(s)], s);
+        float k = s.InChannels / s.Groups * s.KernelHeight * s.KernelWidth;
+        TestData.AssertClose(expected, y, Enumerable.Repeat(k, expected.Length).ToArray(), 2e-6f);
+        TestData.AssertGuards(backing, s.OutputLength);
+    }
+}

@@ -49,6 +49,7 @@ public static partial class ShapeInference
 
         // Convolution and pooling.
         ["Conv"] = Conv,
+        ["ConvTranspose"] = ConvTranspose,
         ["MaxPool"] = Pool,
         ["AveragePool"] = Pool,
         ["GlobalAveragePool"] = GlobalPool,

@@ -54,6 +54,7 @@ public static class OpLowerers
         new SplitLowerer(),
         new ExpandLowerer(),
         new ResizeLowerer(),
+        new ConvTransposeLowerer(),
         new LayerNormalizationLowerer(),
     }.OrderBy(l => l.OpType, StringComparer.Ordinal).ToImmutableArray();
 
