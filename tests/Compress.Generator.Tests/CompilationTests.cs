@@ -30,6 +30,7 @@ public sealed class CompilationTests
         "quant.plan.json",
         "hostile.plan.json",
         "int8_cnn.plan.json",
+        "structural.plan.json",
     };
 
     [Theory]
