@@ -31,6 +31,7 @@ public sealed class CompilationTests
         "hostile.plan.json",
         "int8_cnn.plan.json",
         "math_ops.plan.json",
+        "structural.plan.json",
     };
 
     [Theory]

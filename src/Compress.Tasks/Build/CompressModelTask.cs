@@ -37,6 +37,7 @@ public sealed class CompressModel : Microsoft.Build.Utilities.Task
                 ShiftBits = Opt("ShiftBits"),
                 BinaryActivations = Opt("BinaryActivations"),
                 LayerOverrides = Opt("LayerOverrides"),
+                InputShape = Opt("InputShape"),
                 Prune = Opt("Prune"),
                 PruneMode = Opt("PruneMode"),
                 PrunePattern = Opt("PrunePattern"),

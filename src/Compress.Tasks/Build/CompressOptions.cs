@@ -40,6 +40,9 @@ public sealed record CompressOptions
     /// <summary>Per-layer precision: "fc2=Binary;fc3=Int8;conv1=Fp32" (docs/low-bit.md).</summary>
     public string? LayerOverrides { get; init; }
 
+    /// <summary>Fixed dims for named inputs (<c>InputShape</c>, e.g. <c>"x=1,3,224,224;y=1,10"</c>), or null.</summary>
+    public string? InputShape { get; init; }
+
     /// <summary>Pruning fraction (<c>Prune</c>, invariant culture), or null; with <see cref="PruneMode"/> it turns pruning on.</summary>
     public string? Prune { get; init; }
 

@@ -31,9 +31,11 @@ public static class ModelCompiler
         // Before canonicalisation, so a QDQ model gets CMP013 rather than CMP004 for its QuantizeLinear nodes.
         if (options.Quantize is not null) QuantizedModelCheck.ThrowIfQuantized(loaded.Graph);
         var log = new PassLog();
-        var canonical = CanonicalPipeline.Run(loaded.Graph, log);
+        // InputShape fixes dynamic dims of named inputs before anything reads the shapes.
+        var source = Graph.InputShapeOverride.Apply(loaded.Graph, Graph.InputShapeOverride.Parse(options.InputShape));
+        var canonical = CanonicalPipeline.Run(source, log);
         // Pruning rewrites the canonical graph before lowering and quantisation: everything after sees (and exports) the pruned model.
-        var pruning = Prune(options, loaded.Graph, canonical, log);
+        var pruning = Prune(options, source, canonical, log);
         if (pruning is not null) canonical = pruning.Graph;
 
         string sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.ModelPath)));
@@ -104,7 +106,7 @@ public static class ModelCompiler
                 var export = new OnnxExportOptions { ProducerName = "Compress.Tasks", ProducerVersion = lowered.Plan.Producer.Split(' ').Last() };
                 outputs.Stage(options.OnnxPath, temp =>
                 {
-                    if (quantization is null) OnnxModelWriter.Write(canonical, temp, export);
+                    if (quantization is null) OnnxModelWriter.Write(Onnx.OpsetUpgrade.ForExport(canonical), temp, export);
                     else QdqExport.Write(canonical, quantization, temp, export);
                 });
             }

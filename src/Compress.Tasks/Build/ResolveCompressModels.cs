@@ -22,7 +22,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
     /// <summary>The items with resolved metadata: ClassName, Namespace, FullClassName, PlanFile, WeightsFile, ReportFile, StampFile, ResourceName, data paths, DataInputs, StampLines.</summary>
     [Output] public ITaskItem[] Resolved { get; set; } = [];
 
-    static readonly string[] KnownMetadata = ["ClassName", "Namespace", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples",
+    static readonly string[] KnownMetadata = ["ClassName", "Namespace", "InputShape", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples",
         "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize", "ShiftBits", "BinaryActivations", "LayerOverrides",
         "Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
 
@@ -106,6 +106,14 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         string percentile = item.GetMetadata("CalibrationPercentile");
         if (percentile.Length > 0 && (!double.TryParse(percentile, NumberStyles.Float, CultureInfo.InvariantCulture, out double pct) || pct < 50 || pct > 100))
             throw Bad(item, modelPath, "CalibrationPercentile", percentile, "a number from 50 to 100 such as 99.99");
+        try
+        {
+            Graph.InputShapeOverride.Parse(item.GetMetadata("InputShape"));
+        }
+        catch (CompressException e)
+        {
+            throw new CompressException(e.Code, $"CompressModel '{item.ItemSpec}': {e.Message}", modelPath);
+        }
         string samples = item.GetMetadata("ValidationSamples");
         if (samples.Length > 0 && (!int.TryParse(samples, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 0))
             throw Bad(item, modelPath, "ValidationSamples", samples, "a whole number ≥ 0 (0 skips validation)");
@@ -162,6 +170,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         result.SetMetadata("BinaryActivations", item.GetMetadata("BinaryActivations"));
         result.SetMetadata("LayerOverrides", item.GetMetadata("LayerOverrides"));
         result.SetMetadata("ValidationSamples", samples);
+        result.SetMetadata("InputShape", item.GetMetadata("InputShape"));
         foreach (var name in PruneMetadata) result.SetMetadata(name, pruneMetadata[name]);
         result.SetMetadata("DataInputs", string.Join(";", new[] { validation, labels, calibration }.Where(p => p.Length > 0)));
         // Everything that changes the outputs, one line each: the stamp file is rewritten only when this changes,

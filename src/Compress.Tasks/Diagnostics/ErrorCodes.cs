@@ -60,6 +60,9 @@ public static class ErrorCodes
     /// <summary>A <c>LayerOverrides</c> entry names no node or weight of the model (the message names it and lists the layers).</summary>
     public const string OverrideNamesNoNode = "CMP019";
 
+    /// <summary>The <c>InputShape</c> metadata is malformed, names no input of the model, or gives a wrong rank or a size the model fixes otherwise.</summary>
+    public const string BadInputShape = "CMP025";
+
     /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
     public const string Internal = "CMP099";
 }

@@ -63,6 +63,7 @@ public static partial class ShapeInference
 
         // Convolution and pooling.
         ["Conv"] = Conv,
+        ["ConvTranspose"] = ConvTranspose,
         ["MaxPool"] = Pool,
         ["AveragePool"] = Pool,
         ["GlobalAveragePool"] = GlobalPool,
@@ -78,6 +79,19 @@ public static partial class ShapeInference
         ["Shape"] = ShapeOp,
         ["Gather"] = Gather,
         ["Constant"] = ConstantOp,
+        ["Slice"] = Slice,
+        ["Split"] = Split,
+        ["Pad"] = Pad,
+        ["Expand"] = Expand,
+        ["Resize"] = Resize,
+
+        // Reductions and normalisation.
+        ["ReduceSum"] = Reduce,
+        ["ReduceMean"] = Reduce,
+        ["ReduceMax"] = Reduce,
+        ["ReduceMin"] = Reduce,
+        ["ReduceProd"] = Reduce,
+        ["LayerNormalization"] = LayerNormalization,
     }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     /// <summary>The op types shape inference (and therefore Compress) accepts, sorted.</summary>
@@ -91,7 +105,16 @@ public static partial class ShapeInference
     /// output, and <see cref="Graph.Outputs"/> updated to the inferred shapes.
     /// </summary>
     /// <exception cref="CompressException">CMP004 for an unsupported op; CMP005 when a shape cannot be inferred.</exception>
-    public static Graph Run(Graph graph)
+    public static Graph Run(Graph graph) => Run(graph, partial: false);
+
+    /// <summary>
+    /// <see cref="Run"/> that skips what it cannot infer (unsupported ops, failing rules, and everything downstream of
+    /// them) instead of failing: the values it could infer, for passes that run before the graph is fully supported
+    /// (<c>FuseLayerNorm</c> reading the rank of a value). Graph outputs are left as declared.
+    /// </summary>
+    public static Graph RunPartial(Graph graph) => Run(graph, partial: true);
+
+    static Graph Run(Graph graph, bool partial)
     {
         var values = new Dictionary<string, ValueInfo>(StringComparer.Ordinal);
         var constants = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
@@ -100,7 +123,7 @@ public static partial class ShapeInference
         var inputs = graph.Inputs.Select(NameUnknownDims).ToImmutableArray();
         foreach (var input in inputs)
         {
-            CheckGraphInput(input);
+            if (!partial) CheckGraphInput(input);
             values[input.Name] = input;
         }
         foreach (var (name, tensor) in graph.Initializers)
@@ -110,27 +133,40 @@ public static partial class ShapeInference
         foreach (var node in graph.Nodes)
         {
             if (node.Domain is not ("" or "ai.onnx") || !Rules.TryGetValue(node.OpType, out var rule))
+            {
+                if (partial) continue;
                 throw UnsupportedOp(node);
+            }
 
             var context = new ShapeContext(node, opset, values, constants, known);
+            if (partial && node.Inputs.Any(i => i.Length > 0 && !values.ContainsKey(i))) continue;
             for (int i = 0; i < node.Inputs.Length; i++)
                 if (node.Inputs[i].Length > 0 && !values.ContainsKey(node.Inputs[i]))
                     throw context.Fail($"its input '{node.Inputs[i]}' is produced by no node, graph input or initializer before it");
 
-            rule(context);
+            try
+            {
+                rule(context);
+            }
+            catch (CompressException) when (partial)
+            {
+                continue;
+            }
 
             for (int i = 0; i < node.Outputs.Length; i++)
             {
                 if (node.Outputs[i].Length == 0) continue;
-                var info = context.OutputInfo(i)
-                    ?? throw context.Fail($"its output {i} ('{node.Outputs[i]}') is not supported (only the inference outputs are)");
-                CheckOnlyBatchSymbolic(context, info);
+                var info = context.OutputInfo(i);
+                if (info is null && partial) continue;
+                if (info is null) throw context.Fail($"its output {i} ('{node.Outputs[i]}') is not supported (only the inference outputs are)");
+                if (!partial) CheckOnlyBatchSymbolic(context, info);
                 values[info.Name] = info;
                 if (context.OutputKnownValue(i) is { } kv) known[info.Name] = kv;
                 if (context.OutputConstantValue(i) is { } t) constants[info.Name] = t;
             }
         }
 
+        if (partial) return graph with { Values = values.ToImmutableDictionary(StringComparer.Ordinal) };
         var outputs = graph.Outputs.Select(declared => MergeOutput(declared, values)).ToImmutableArray();
         foreach (var o in outputs) values[o.Name] = o;
         return graph with { Inputs = inputs, Outputs = outputs, Values = values.ToImmutableDictionary(StringComparer.Ordinal) };

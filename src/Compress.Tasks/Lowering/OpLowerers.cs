@@ -56,6 +56,19 @@ public static class OpLowerers
         new PowLowerer(),
         new WhereLowerer(),
         new CastLowerer(),
+        new ReduceLowerer("ReduceSum", ReduceOp.Sum),
+        new ReduceLowerer("ReduceMean", ReduceOp.Mean),
+        new ReduceLowerer("ReduceMax", ReduceOp.Max),
+        new ReduceLowerer("ReduceMin", ReduceOp.Min),
+        new ReduceLowerer("ReduceProd", ReduceOp.Prod),
+        new SliceLowerer(),
+        new PadLowerer(),
+        new GatherLowerer(),
+        new SplitLowerer(),
+        new ExpandLowerer(),
+        new ResizeLowerer(),
+        new ConvTransposeLowerer(),
+        new LayerNormalizationLowerer(),
     }.OrderBy(l => l.OpType, StringComparer.Ordinal).ToImmutableArray();
 
     static readonly Dictionary<string, IOpLowerer> ByOp = All.ToDictionary(l => l.OpType, StringComparer.Ordinal);

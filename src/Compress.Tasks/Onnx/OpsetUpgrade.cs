@@ -26,6 +26,14 @@ public static class OpsetUpgrade
         ["Reshape"] = ReshapeShapeToInput,
         ["BatchNormalization"] = DropAttributes("spatial", "is_test", "consumed_inputs"),
         ["Dropout"] = DropAttributes("is_test"),
+        ["Pad"] = AttributesToInputs(11, ("pads", "pads", true), ("value", "constant_value", false)),
+        ["Slice"] = AttributesToInputs(10, ("starts", "starts", true), ("ends", "ends", true), ("axes", "axes", true)),
+        ["Split"] = AttributesToInputs(13, ("split", "split", true)),
+        ["ReduceSum"] = AttributesToInputs(13, ("axes", "axes", true)),
+        ["ReduceMean"] = AttributesToInputs(18, ("axes", "axes", true)),
+        ["ReduceMax"] = AttributesToInputs(18, ("axes", "axes", true)),
+        ["ReduceMin"] = AttributesToInputs(18, ("axes", "axes", true)),
+        ["ReduceProd"] = AttributesToInputs(18, ("axes", "axes", true)),
         ["Softmax"] = CoercedAxis,
         ["LogSoftmax"] = CoercedAxis,
         ["Hardmax"] = CoercedAxis,
@@ -60,6 +68,34 @@ public static class OpsetUpgrade
             Info = g.Info with { Opsets = opsets, IrVersion = Math.Max(g.Info.IrVersion, IrVersionFor(minimum)) },
         };
     }
+
+    /// <summary>
+    /// The graph at the lowest opset that has every op it uses, at least <paramref name="minimum"/>: a fused
+    /// LayerNormalization (see <c>FuseLayerNorm</c>) needs opset 17 in an exported model.
+    /// </summary>
+    public static Graph ForExport(Graph graph, long minimum = 0) =>
+        AtLeast(graph, Math.Max(minimum, graph.Nodes.Any(n => n.OpType == "LayerNormalization" && n.Domain.Length == 0) ? 17 : 0));
+
+    /// <summary>
+    /// Attributes that became inputs at opset <paramref name="since"/> (Slice at 10, Pad at 11, Split and ReduceSum at 13,
+    /// the other reductions at 18), in input order after input 0: (attribute, input, integer?).
+    /// </summary>
+    static Rewrite AttributesToInputs(long since, params (string Attribute, string Input, bool Ints)[] moved) => (graph, node, from, to, add) =>
+    {
+        if (from >= since || to < since) return node;
+        if (node.OpType == "Pad" && node.Attributes.ContainsKey("paddings"))
+            throw new CompressException(ErrorCodes.UnsupportedOp, $"Node '{node.Label}' (Pad) uses the opset 1 attribute 'paddings'; re-export the model with opset ≥ 2.");
+        var result = node;
+        for (int i = 0; i < moved.Length; i++)
+        {
+            var (attribute, input, ints) = moved[i];
+            if (!node.Attributes.TryGetValue(attribute, out var value)) continue;
+            var tensor = ints ? Tensor.FromInt64s("", value.Ints.ToArray(), value.Ints.Length) : new Tensor("", DataType.Float, [], new[] { value.Float });
+            result = result.WithInput(i + 1, add($"{node.Output0}_{input}", tensor));
+            result = result with { Attributes = result.Attributes.Remove(attribute) };
+        }
+        return result;
+    };
 
     /// <summary>The lowest IR version that may import <paramref name="opset"/> (ONNX versioning table).</summary>
     public static long IrVersionFor(long opset) => opset switch

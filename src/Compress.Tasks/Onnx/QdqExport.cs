@@ -53,7 +53,7 @@ public static class QdqExport
     /// <summary>The graph IR with the QDQ nodes inserted (fused activations still as attributes; <see cref="ToProto"/> expands them).</summary>
     public static Graph ToQdqGraph(Graph canonical, QuantizationResult q)
     {
-        var g = q.Weights.Count > 0 || q.Activations.Count > 0 ? OpsetUpgrade.AtLeast(canonical, 13) : canonical;
+        var g = OpsetUpgrade.ForExport(canonical, q.Weights.Count > 0 || q.Activations.Count > 0 ? 13 : 0);
         var builder = new Builder(g, q);
         return builder.Build();
     }

@@ -6,11 +6,21 @@ namespace Compress.Tasks.Passes;
 using Graph = Compress.Tasks.Graph.Graph;
 
 /// <summary>
-/// The canonicalisation every model goes through before compression and lowering: shape inference, then the passes
-/// below in order, re-inferring shapes after each so <see cref="Graph.Values"/> is always complete and current.
+/// The canonicalisation every model goes through before compression and lowering: the <see cref="Fusions"/> (pattern
+/// rewrites on op names and constants), shape inference, then the <see cref="Passes"/> in order, re-inferring shapes
+/// after each so <see cref="Graph.Values"/> is always complete and current.
 /// </summary>
 public static class CanonicalPipeline
 {
+    /// <summary>
+    /// Passes that fold a decomposed op back into one node before shape inference, so the ops they remove (Pow,
+    /// Sqrt…) need no shape rule or kernel.
+    /// </summary>
+    public static ImmutableArray<IGraphPass> Fusions { get; } =
+    [
+        new FuseLayerNorm(),    // ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add] → LayerNormalization
+    ];
+
     /// <summary>The passes, in the order they run.</summary>
     public static ImmutableArray<IGraphPass> Passes { get; } =
     [
@@ -23,6 +33,7 @@ public static class CanonicalPipeline
     /// <exception cref="Diagnostics.CompressException">CMP004/CMP005 from shape inference.</exception>
     public static Graph Run(Graph graph, PassLog log)
     {
+        foreach (var fusion in Fusions) graph = fusion.Run(graph, log);
         graph = ShapeInference.Run(graph);
         foreach (var pass in Passes)
             graph = ShapeInference.Run(pass.Run(graph, log));

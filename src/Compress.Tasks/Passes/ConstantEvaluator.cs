@@ -52,6 +52,7 @@ public static class ConstantEvaluator
         ["Unsqueeze"] = SameData,
         ["Shape"] = ShapeOf,
         ["Gather"] = Gather,
+        ["Slice"] = Slice,
         ["Concat"] = Concat,
         ["Cast"] = Cast,
         ["Transpose"] = Transpose,
@@ -107,6 +108,33 @@ public static class ConstantEvaluator
                 at += inner;
             }
         return [c.Output(0, data.Type, result)];
+    }
+
+    /// <summary>Slice (either opset form, any steps): output[i…] = input[start + i·step …] per axis.</summary>
+    static Tensor[] Slice(Context c)
+    {
+        var x = c.Required(0);
+        long[] dims = x.Dims.ToArray();
+        var ranges = new OpForms(c.Node, c.Opset, i => c.Input(i) is { } t ? TensorData.ToInt64s(t)
+                : c.Node.HasInput(i) ? throw new NotFoldableException($"input {i} is not constant") : null)
+            .Slice(dims, m => new NotFoldableException(m));
+        var strides = TensorData.Strides(x.Dims);
+        long count = ranges.Aggregate(1L, (p, r) => p * r.Count);
+        int stride = TensorData.Stride(x.Type);
+        var result = TensorData.Allocate(x.Type, count);
+        var index = new long[dims.Length];
+        for (long i = 0; i < count; i++)
+        {
+            long src = 0;
+            for (int a = 0; a < dims.Length; a++) src += (ranges[a].Start + index[a] * ranges[a].Step) * strides[a];
+            Array.Copy(x.Data, src * stride, result, i * stride, stride);
+            for (int a = dims.Length - 1; a >= 0; a--)
+            {
+                if (++index[a] < ranges[a].Count) break;
+                index[a] = 0;
+            }
+        }
+        return [c.Output(0, x.Type, result)];
     }
 
     /// <summary>Concat along axis: for each outer index, the inputs' blocks one after another.</summary>

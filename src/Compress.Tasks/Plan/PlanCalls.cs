@@ -35,10 +35,16 @@ public static class PlanCalls
     public const string Permute = $"Kernels.{nameof(CopyF32)}.{nameof(CopyF32.Permute)}";
     public const string Unary = $"Kernels.{nameof(UnaryF32)}.{nameof(UnaryF32.Run)}";
     public const string Where = $"Kernels.{nameof(WhereF32)}.{nameof(WhereF32.Run)}";
+    public const string Reduce = $"Kernels.{nameof(ReduceF32)}.{nameof(ReduceF32.Run)}";
+    public const string GatherAxis = $"Kernels.{nameof(GatherF32)}.{nameof(GatherF32.Axis)}";
+    public const string ConvTranspose2d = $"Kernels.{nameof(ConvTranspose2dF32)}.{nameof(ConvTranspose2dF32.Run)}";
+    public const string ResizeLinear = $"Kernels.{nameof(ResizeF32)}.{nameof(ResizeF32.LinearAxis)}";
+    public const string LayerNorm = $"Kernels.{nameof(LayerNormF32)}.{nameof(LayerNormF32.Run)}";
+    public const string BatchedMatMul = $"Kernels.{nameof(BatchedMatMulF32)}.{nameof(BatchedMatMulF32.Run)}";
 
     /// <summary>Every fp32 call name above (what an fp32 plan can contain).</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute, Unary, Where, SparseGemv, SparseGemm, NmGemv, NmGemm, BlockSparseGemv, BlockSparseGemm];
+        [Gemv, Gemm, Conv2d, DepthwiseConv2d, WinogradConv2d, MaxPool, AveragePool, GlobalAveragePool, Binary, Activation, Softmax, ChannelAffine, CopyRows, Permute, Unary, Where, Reduce, GatherAxis, ResizeLinear, ConvTranspose2d, LayerNorm, BatchedMatMul, SparseGemv, SparseGemm, NmGemv, NmGemm, BlockSparseGemv, BlockSparseGemm];
 
     // ───────────── quantised kernels (docs/runtime-kernels-int8.md) ─────────────
 

@@ -247,5 +247,17 @@ public sealed partial class PlanInterpreter
             f => UnaryF32.Run(f.Value<UnaryOp>(0), f.R(1), f.W(2)))],
         [PlanCalls.Where] = [new("ru8 r r w Broadcast4",
             f => WhereF32.Run(f.RU8(0), f.R(1), f.R(2), f.W(3), f.Value<Broadcast4>(4)))],
+        [PlanCalls.Reduce] = [new("ReduceOp r w int int int",
+            f => ReduceF32.Run(f.Value<ReduceOp>(0), f.R(1), f.W(2), f.Int(3), f.Int(4), f.Int(5)))],
+        [PlanCalls.GatherAxis] = [new("r ri32 w int int int float",
+            f => GatherF32.Axis(f.R(0), f.RI32(1), f.W(2), f.Int(3), f.Int(4), f.Int(5), f.Float(6)))],
+        [PlanCalls.ConvTranspose2d] = [new("r r r w w Conv2dShape",
+            f => ConvTranspose2dF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.Value<Conv2dShape>(5)))],
+        [PlanCalls.ResizeLinear] = [new("r ri32 ri32 r w int int int",
+            f => ResizeF32.LinearAxis(f.R(0), f.RI32(1), f.RI32(2), f.R(3), f.W(4), f.Int(5), f.Int(6), f.Int(7)))],
+        [PlanCalls.LayerNorm] = [new("r r r w int int float",
+            f => LayerNormF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.Int(4), f.Int(5), f.Float(6)))],
+        [PlanCalls.BatchedMatMul] = [new("r r w w int int int int int int",
+            f => BatchedMatMulF32.Run(f.R(0), f.R(1), f.W(2), f.W(3), f.Int(4), f.Int(5), f.Int(6), f.Int(7), f.Int(8), f.Int(9)))],
     }.Concat(QuantizedEntries).Concat(LowBitEntries).ToFrozenDictionary(StringComparer.Ordinal);
 }

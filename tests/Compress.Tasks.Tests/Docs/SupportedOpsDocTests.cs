@@ -18,6 +18,17 @@ public partial class SupportedOpsDocTests
         "Every op below lowers to the listed Compress.Runtime kernels (fp32). A model using any other op fails the build\n" +
         "with CMP004, naming the node. Activations directly after a Conv, Gemm, MatMul, binary op or BatchNormalization\n" +
         "are fused into that kernel; BatchNormalization after a Conv or Gemm is folded into its weights.\n\n" +
+        "Model forms the canonical pipeline takes care of before lowering:\n\n" +
+        "- Weights stored as `Constant` nodes become initializers first, so lowering, quantisation, pruning and the low-bit\n" +
+        "  methods treat them exactly like initializers.\n" +
+        "- Constant subgraphs fold at build time, including the Shape → Gather/Slice → Unsqueeze → Concat → Reshape chains\n" +
+        "  PyTorch exports for `x.view(x.size(0), -1)` (a symbolic batch is carried through as a symbol).\n" +
+        "- The decomposed layer norm of torch/TF exports (ReduceMean → Sub → Pow(2) or Mul → ReduceMean → Add ε → Sqrt → Div\n" +
+        "  [→ Mul γ → Add β]) fuses into one LayerNormalization (the exported `.onnx` is then raised to opset 17).\n" +
+        "- TensorFlow (tf2onnx) NHWC inputs: the Transpose(0,3,1,2) in front of the first Conv runs as one `CopyF32.Permute`.\n" +
+        "- Inputs with dynamic sizes other than the batch: fix them with the `InputShape` metadata.\n" +
+        "- Attribute forms of older opsets (Clip min/max, Squeeze/Unsqueeze/ReduceSum/Split axes, Pad pads, Slice starts/ends,\n" +
+        "  BatchNormalization's spatial/is_test/consumed_inputs) are read as the opset of the model says.\n\n" +
         "*Constant inputs* must be initializers (or fold to constants); a model computing them at run time fails with CMP004.\n" +
         "*Node tests*: the ONNX backend node tests (ONNX 1.12, Debian's `libonnx-testdata`) whose graphs use only ops in\n" +
         "this table, compiled and run the way a build does and compared with the expected outputs (rtol 1e-3, atol 1e-7),\n" +

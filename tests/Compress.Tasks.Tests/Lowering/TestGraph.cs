@@ -182,8 +182,8 @@ internal static class PlanInvariants
         Assert.Equal(plan, PlanJsonReader.Read(PlanJsonWriter.Write(plan)));
     }
 
-    /// <summary>Steps whose spans may legitimately point inside a value: Concat writes parts of its output.</summary>
-    static bool IsSubSlice(PlanStep step) => step.Op == "Concat";
+    /// <summary>Steps whose spans may legitimately point inside a value: Concat writes parts of its output, Split reads parts of its input.</summary>
+    static bool IsSubSlice(PlanStep step) => step.Op is "Concat" or "Split";
 
     /// <summary>The spans a step writes (outputs and scratch): the <c>w…</c> tokens of the interpreter's signature for its call.</summary>
     public static List<SpanArg> WrittenSpans(PlanStep step)

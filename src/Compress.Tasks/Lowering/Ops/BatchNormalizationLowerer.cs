@@ -22,6 +22,9 @@ internal sealed class BatchNormalizationLowerer : IOpLowerer
     {
         ctx.RequireOnlyFirstOutput(node);
         if (node.GetInt("training_mode", 0) != 0) throw ctx.Unsupported(node, "training_mode=1 is not supported");
+        // Opsets 1–8: spatial=0 keeps statistics per activation ([C, H, W]), not per channel; is_test and
+        // consumed_inputs (opsets 1–6) change nothing at inference.
+        if (node.GetInt("spatial", 1) != 1) throw ctx.Unsupported(node, "spatial=0 (statistics per activation, opsets < 9) is not supported; re-export with opset ≥ 9");
         string x = node.Input(0), y = node.Output0;
         long[] dims = ctx.Dims(x);
         if (dims.Length < 2) throw ctx.Unsupported(node, $"X must have a channel dimension, it is {LoweringContext.Format(dims)}");
