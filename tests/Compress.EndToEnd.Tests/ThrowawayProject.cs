@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 
 namespace Compress.EndToEnd.Tests;
@@ -9,10 +8,10 @@ namespace Compress.EndToEnd.Tests;
 /// </summary>
 public sealed class ThrowawayProject : IDisposable
 {
-    static string Meta(string key) => typeof(ThrowawayProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    internal static string Meta(string key) => typeof(ThrowawayProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     public static string RepoRoot => Meta("CompressRepoRoot");
-    static string Configuration => Meta("Configuration");
+    public static string Configuration => Meta("Configuration");
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "compress-e2e-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -67,22 +66,7 @@ public sealed class ThrowawayProject : IDisposable
 
     public (int ExitCode, string Output) Run() => Dotnet($"run --no-build -nologo");
 
-    (int, string) Dotnet(string args)
-    {
-        var psi = new ProcessStartInfo("dotnet", args)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout + stderr.Result);
-    }
+    (int, string) Dotnet(string args) => DotnetCli.Run(Directory, args);
 
     public void Dispose()
     {
