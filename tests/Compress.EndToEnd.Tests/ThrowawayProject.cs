@@ -11,13 +11,17 @@ public sealed class ThrowawayProject : IDisposable
     internal static string Meta(string key) => typeof(ThrowawayProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     public static string RepoRoot => Meta("CompressRepoRoot");
+    /// <summary>The Microsoft.ML.OnnxRuntime version the repository pins (Directory.Packages.props).</summary>
+    public static string OnnxRuntimeVersion => Meta("OnnxRuntimeVersion");
+
     public static string Configuration => Meta("Configuration");
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "compress-e2e-" + Guid.NewGuid().ToString("N")[..8]);
 
     public string CompressDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "compress");
 
-    public ThrowawayProject(string compressItems, string programBody = "System.Console.WriteLine(\"ok\");")
+    /// <param name="references">Extra items for the project's reference group (e.g. a PackageReference).</param>
+    public ThrowawayProject(string compressItems, string programBody = "System.Console.WriteLine(\"ok\");", string references = "")
     {
         System.IO.Directory.CreateDirectory(Directory);
         string bin(string project, string tfm) => Path.Combine(RepoRoot, "src", project, "bin", Configuration, tfm, project + ".dll");
@@ -39,6 +43,7 @@ public sealed class ThrowawayProject : IDisposable
                 <Analyzer Include="{bin("Compress.Generator", "netstandard2.0")}" />
                 <Reference Include="{bin("Compress.Runtime", "net10.0")}" />
                 <PackageReference Include="System.Numerics.Tensors" Version="{Meta("TensorsVersion")}" />
+                {references}
               </ItemGroup>
               <Import Project="{RepoRoot}build/Compress.targets" />
             </Project>

@@ -18,11 +18,46 @@ namespace Compress.Tasks.Build;
 /// </summary>
 public static class ModelCompiler
 {
+    /// <summary>
+    /// Compiles the model for its <see cref="CompressOptions.Backend"/>: the kernels, or ONNX Runtime when asked, or when
+    /// <c>Auto</c> meets an op no kernel runs (CMP004); the result's <see cref="CompileResult.Fallback"/> then says why.
+    /// </summary>
     public static CompileResult Compile(CompressOptions options)
     {
         if (!File.Exists(options.ModelPath))
             throw new CompressException(ErrorCodes.ModelNotFound,
                 $"Model file '{options.ModelPath}' does not exist. Check the Include path of the CompressModel item.", options.ModelPath);
+        bool compression = options.Quantize is not null || PruneOptions.IsRequested(options.Prune, options.PruneMode);
+        if (options.Backend == ModelBackend.OnnxRuntime)
+        {
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, compression, "Backend=\"OnnxRuntime\" is set");
+            return OnnxRuntimeBackend.Compile(options, OnnxModelReader.Load(options.ModelPath), fallback: null);
+        }
+        try
+        {
+            return CompileWithKernels(options);
+        }
+        catch (CompressException e) when (e.Code == ErrorCodes.UnsupportedOp && options.Backend == ModelBackend.Auto)
+        {
+            var loaded = OnnxModelReader.Load(options.ModelPath);
+            string why = OnnxRuntimeBackend.WhyNoKernels(loaded.Graph, e);
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, compression, $"The model cannot run on Compress's kernels ({why})");
+            return OnnxRuntimeBackend.Compile(options, loaded, fallback: why);
+        }
+    }
+
+    /// <summary>Provenance of the model for the plan: file name, SHA-256, producer, IR version and opsets.</summary>
+    internal static PlanSource Provenance(string modelPath, Graph.ModelInfo info) => new(
+        Path.GetFileName(modelPath),
+        Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(modelPath))),
+        $"{info.ProducerName} {info.ProducerVersion}".Trim(),
+        info.IrVersion,
+        string.Join(",", info.Opsets.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)}:{kv.Value.ToString(CultureInfo.InvariantCulture)}")));
+
+    /// <summary>The kernel path: load → canonicalise → (prune, quantise) → lower → validate → write artifacts.</summary>
+    static CompileResult CompileWithKernels(CompressOptions options)
+    {
 
         if (options.Quantize is null && !string.IsNullOrWhiteSpace(options.LayerOverrides))
             throw new CompressException(ErrorCodes.BadMetadata,
@@ -36,19 +71,17 @@ public static class ModelCompiler
         var pruning = Prune(options, loaded.Graph, canonical, log);
         if (pruning is not null) canonical = pruning.Graph;
 
-        string sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.ModelPath)));
-        var info = loaded.Graph.Info;
+        var source = Provenance(options.ModelPath, loaded.Graph.Info);
         var loweringOptions = new LoweringOptions
         {
             ClassName = options.ClassName,
             Namespace = options.Namespace,
             WeightsResourceName = options.WeightsResourceName,
-            SourceFile = Path.GetFileName(options.ModelPath),
-            SourceSha256 = sha256,
-            SourceProducer = $"{info.ProducerName} {info.ProducerVersion}".Trim(),
-            SourceIrVersion = info.IrVersion,
-            SourceOpsets = string.Join(",", info.Opsets.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-                .Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)}:{kv.Value.ToString(CultureInfo.InvariantCulture)}")),
+            SourceFile = source.File,
+            SourceSha256 = source.Sha256,
+            SourceProducer = source.Producer,
+            SourceIrVersion = source.IrVersion,
+            SourceOpsets = source.Opsets,
         };
         var fp32 = ModelLowering.Lower(canonical, loweringOptions);
         var lowered = fp32;
@@ -188,4 +221,7 @@ public sealed record CompileResult(ModelPlan Plan, int WeightBytes, ValidationRe
 
     /// <summary>MACs per inference (batch 1) of the compiled graph: every weight, and only the non-zero ones.</summary>
     public MacCount Macs { get; init; } = MacCount.Zero;
+
+    /// <summary>When <c>Backend="Auto"</c> fell back to ONNX Runtime: the warning (CMP033) naming the ops and the fix; else null.</summary>
+    public string? Fallback { get; init; }
 }
