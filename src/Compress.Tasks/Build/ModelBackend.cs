@@ -29,8 +29,9 @@ public static class ModelBackends
     public static ModelBackend Parse(string? value, string modelPath)
     {
         if (string.IsNullOrWhiteSpace(value)) return ModelBackend.Auto;
-        if (Enum.TryParse<ModelBackend>(value.Trim(), ignoreCase: true, out var backend) && Names.Contains(backend.ToString()) && !int.TryParse(value, out _))
-            return backend;
+        // By name only (Enum.TryParse would also take "1").
+        if (Names.FirstOrDefault(n => n.Equals(value.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name)
+            return Enum.Parse<ModelBackend>(name);
         throw new CompressException(ErrorCodes.BadMetadata,
             $"Backend=\"{value}\" is not valid; expected one of {string.Join(", ", Names)}.", modelPath);
     }

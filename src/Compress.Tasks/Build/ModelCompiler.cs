@@ -27,10 +27,10 @@ public static class ModelCompiler
         if (!File.Exists(options.ModelPath))
             throw new CompressException(ErrorCodes.ModelNotFound,
                 $"Model file '{options.ModelPath}' does not exist. Check the Include path of the CompressModel item.", options.ModelPath);
-        bool compression = options.Quantize is not null || PruneOptions.IsRequested(options.Prune, options.PruneMode);
+        bool prune = PruneOptions.IsRequested(options.Prune, options.PruneMode);
         if (options.Backend == ModelBackend.OnnxRuntime)
         {
-            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, compression, "Backend=\"OnnxRuntime\" is set");
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, prune, "Backend=\"OnnxRuntime\" is set");
             return OnnxRuntimeBackend.Compile(options, OnnxModelReader.Load(options.ModelPath), fallback: null);
         }
         try
@@ -41,8 +41,16 @@ public static class ModelCompiler
         {
             var loaded = OnnxModelReader.Load(options.ModelPath);
             string why = OnnxRuntimeBackend.WhyNoKernels(loaded.Graph, e);
-            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, compression, $"The model cannot run on Compress's kernels ({why})");
-            return OnnxRuntimeBackend.Compile(options, loaded, fallback: why);
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, prune, $"The model cannot run on Compress's kernels ({why})");
+            try
+            {
+                return OnnxRuntimeBackend.Compile(options, loaded, fallback: why);
+            }
+            catch (CompressException ort) when (ort.Code == ErrorCodes.ReferenceRuntime)
+            {
+                // Neither backend can run it: the kernels' error is the one to fix, with ONNX Runtime's reason beside it.
+                throw new CompressException(ErrorCodes.UnsupportedOp, $"{e.Message} ONNX Runtime cannot run the model either, so there is no fallback: {ort.Message}", e.File ?? options.ModelPath, e);
+            }
         }
     }
 
