@@ -29,7 +29,7 @@ public sealed partial class CompressGenerator
         return emitter.Emit();
     }
 
-    private sealed class Emitter
+    private sealed partial class Emitter
     {
         private readonly PlanSpec _plan;
         private readonly SourceWriter _w = new();
@@ -67,6 +67,12 @@ public sealed partial class CompressGenerator
             {
                 _w.Line("namespace " + _plan.Namespace + ";");
                 _w.Line();
+            }
+
+            if (_plan.UsesOnnxRuntime)
+            {
+                EmitOnnxRuntimeClass();
+                return _w.ToString();
             }
 
             EmitClassDocs();
@@ -216,7 +222,9 @@ public sealed partial class CompressGenerator
 
         private void EmitRun()
         {
-            _w.Line("/// <summary>Runs the model on one sample. Allocates nothing.</summary>");
+            _w.Line(_plan.UsesOnnxRuntime
+                ? "/// <summary>Runs the model on one sample with ONNX Runtime, through buffers bound once at construction.</summary>"
+                : "/// <summary>Runs the model on one sample. Allocates nothing.</summary>");
             EmitTensorParamDocs(batched: false);
             _w.Line("/// <exception cref=\"global::System.ArgumentException\">A span's length differs from its <c>…Length</c> constant.</exception>");
             _w.Line("/// <remarks>The outputs must not overlap the inputs.</remarks>");

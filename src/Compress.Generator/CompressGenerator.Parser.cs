@@ -248,6 +248,24 @@ public sealed partial class CompressGenerator
                     ReadInteger(Member(st, "nonZeroParameters"), "stats.nonZeroParameters", 0, long.MaxValue));
             }
 
+            string? onnxRuntimeVersion = null;
+            if (root.Find("backend") is { } backendProperty)
+            {
+                string backend = ReadString(backendProperty.Value, "backend");
+                if (backend == "onnxruntime")
+                {
+                    onnxRuntimeVersion = ReadString(Member(root, "onnxRuntimeVersion"), "onnxRuntimeVersion");
+                    if (weightsSpec.Bytes == 0)
+                    {
+                        throw Malformed(Member(weights, "bytes"), "\"backend\" is \"onnxruntime\" but \"weights.bytes\" is 0; the weights resource holds the model");
+                    }
+                }
+                else if (backend != "kernels")
+                {
+                    throw Malformed(backendProperty.Value, "\"backend\" is \"" + Printable(backend) + "\", expected \"kernels\" or \"onnxruntime\"");
+                }
+            }
+
             var context = new StepContext(inputs, outputs, arenaFloats, weightsSpec.Bytes);
             JsonValue stepsValue = Member(root, "steps");
             RequireKind(stepsValue, JsonKind.Array, "steps");
@@ -256,6 +274,11 @@ public sealed partial class CompressGenerator
             {
                 _cancellationToken.ThrowIfCancellationRequested();
                 steps.Add(ReadStep(stepsValue.Items[i], "steps[" + i.ToString(CultureInfo.InvariantCulture) + "]", context));
+            }
+
+            if (onnxRuntimeVersion is not null && steps.Count > 0)
+            {
+                throw Malformed(stepsValue, "\"backend\" is \"onnxruntime\" but \"steps\" is not empty");
             }
 
             return new PlanSpec
@@ -273,6 +296,7 @@ public sealed partial class CompressGenerator
                 Outputs = outputs,
                 Steps = new EquatableArray<StepSpec>(steps.ToArray()),
                 Stats = stats,
+                OnnxRuntimeVersion = onnxRuntimeVersion,
             };
         }
 

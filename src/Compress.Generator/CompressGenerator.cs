@@ -17,11 +17,15 @@ namespace Compress.Generator;
 /// <remarks>
 /// Stages: parse (<c>CompressGenerator.Parser.cs</c>: JSON → <see cref="PlanSpec"/>), check that no two plans declare
 /// the same class, emit (<c>CompressGenerator.Emitter.cs</c>). Only symbol-free equatable records cross stage
-/// boundaries, and the pipeline never looks at the compilation, so editing C# code leaves every step cached.
+/// boundaries; the only look at the compilation is one bool (is ONNX Runtime referenced?), so editing C# code leaves
+/// every step cached.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class CompressGenerator : IIncrementalGenerator
 {
+    /// <summary>The type whose presence shows that the project references Microsoft.ML.OnnxRuntime.</summary>
+    internal const string OnnxRuntimeSessionType = "Microsoft.ML.OnnxRuntime.InferenceSession";
+
     /// <summary>The suffix that marks an additional file as a plan.</summary>
     internal const string PlanSuffix = ".plan.json";
 
@@ -52,14 +56,20 @@ public sealed partial class CompressGenerator : IIncrementalGenerator
             .Select(static (pair, _) => CheckDuplicates(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Check);
 
+        // Whether ONNX Runtime is referenced, for plans on that backend: a bool, so a C# edit that leaves the references
+        // alone compares equal and keeps every later step cached.
+        IncrementalValueProvider<bool> hasOnnxRuntime = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(OnnxRuntimeSessionType) is not null)
+            .WithTrackingName(TrackingNames.OnnxRuntime);
+
         // Stage 4: report and emit.
-        context.RegisterSourceOutput(checkedPlans, static (context, result) => Execute(context, result));
+        context.RegisterSourceOutput(checkedPlans.Combine(hasOnnxRuntime), static (context, pair) => Execute(context, pair.Left, pair.Right));
     }
 
     /// <summary>Whether an additional file is a plan: its path ends with <c>.plan.json</c> (any case).</summary>
     internal static bool IsPlanFile(string path) => path.EndsWith(PlanSuffix, StringComparison.OrdinalIgnoreCase);
 
-    private static void Execute(SourceProductionContext context, PlanResult result)
+    private static void Execute(SourceProductionContext context, PlanResult result, bool hasOnnxRuntime)
     {
         foreach (DiagnosticInfo diagnostic in result.Diagnostics)
         {
@@ -68,6 +78,18 @@ public sealed partial class CompressGenerator : IIncrementalGenerator
 
         if (result.Plan is null || result.HintName is null)
         {
+            return;
+        }
+
+        if (result.Plan.UsesOnnxRuntime && !hasOnnxRuntime)
+        {
+            // The class would not compile without the package; one clear error instead of a page of CS0246.
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.OnnxRuntimeNotReferenced,
+                Location.Create(result.FilePath, result.ClassNameSpan, result.ClassNameLineSpan),
+                FullName(result.Plan),
+                result.Plan.PlanFileName,
+                "<PackageReference Include=\"Microsoft.ML.OnnxRuntime\" Version=\"" + result.Plan.OnnxRuntimeVersion + "\" />"));
             return;
         }
 
@@ -180,5 +202,6 @@ public sealed partial class CompressGenerator : IIncrementalGenerator
         public const string Parse = "CompressPlan.Parse";
         public const string Classes = "CompressPlan.Classes";
         public const string Check = "CompressPlan.Check";
+        public const string OnnxRuntime = "CompressPlan.OnnxRuntime";
     }
 }

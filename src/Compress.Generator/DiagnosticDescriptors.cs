@@ -4,7 +4,8 @@ namespace Compress.Generator;
 
 /// <summary>
 /// Every diagnostic the generator reports. All are errors located in the plan file: a plan is written by the build
-/// task, so a bad one means a stale or hand-edited file, or mismatched package versions.
+/// task, so a bad one means a stale or hand-edited file, or mismatched package versions; CMP034 alone is about the
+/// project (a missing package reference).
 /// </summary>
 internal static class DiagnosticDescriptors
 {
@@ -39,6 +40,16 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
         description: "Each plan becomes one class; only the first plan (in path order) is generated.");
+
+    /// <summary>CMP034: a plan runs on ONNX Runtime but the compilation has no Microsoft.ML.OnnxRuntime.</summary>
+    public static DiagnosticDescriptor OnnxRuntimeNotReferenced { get; } = new(
+        id: "CMP034",
+        title: "A Compress model runs on ONNX Runtime, which the project does not reference",
+        messageFormat: "The class '{0}' (plan '{1}') runs its model on ONNX Runtime, but the project does not reference Microsoft.ML.OnnxRuntime. Add {2} to the project file.",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A model with ops Compress's kernels do not run (or with Backend=\"OnnxRuntime\") is run by ONNX Runtime behind the generated class; the package that provides it must be referenced by the project (docs/onnxruntime-backend.md).");
 
     /// <summary>CMP059: the generator itself failed; never expected.</summary>
     public static DiagnosticDescriptor InternalError { get; } = new(

@@ -120,7 +120,8 @@ public class BuildTests
     [Fact]
     public void UnsupportedOpNamesNodeOpAndSupportedList()
     {
-        using var project = new ThrowawayProject("""<CompressModel Include="odd.onnx" ClassName="Odd" />""");
+        // Backend="Kernels": no fallback to ONNX Runtime (OnnxRuntimeBackendTests covers the default, Auto).
+        using var project = new ThrowawayProject("""<CompressModel Include="odd.onnx" ClassName="Odd" Backend="Kernels" />""");
         project.Write("odd.onnx", OneNodeModel("Hardmax", "my_hardmax", inputDims: ["1", "10"]).ToByteArray());
         var (code, output) = project.Build();
         Assert.NotEqual(0, code);
@@ -163,7 +164,7 @@ public class BuildTests
     }
 
     /// <summary>A one-node float model: input X (dims given as numbers or symbols) → op → Y.</summary>
-    static ModelProto OneNodeModel(string op, string nodeName, string[] inputDims)
+    internal static ModelProto OneNodeModel(string op, string nodeName, string[] inputDims)
     {
         static TypeProto Type(string[] dims)
         {

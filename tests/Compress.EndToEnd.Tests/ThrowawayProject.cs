@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 
 namespace Compress.EndToEnd.Tests;
@@ -9,16 +8,20 @@ namespace Compress.EndToEnd.Tests;
 /// </summary>
 public sealed class ThrowawayProject : IDisposable
 {
-    static string Meta(string key) => typeof(ThrowawayProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    internal static string Meta(string key) => typeof(ThrowawayProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     public static string RepoRoot => Meta("CompressRepoRoot");
-    static string Configuration => Meta("Configuration");
+    /// <summary>The Microsoft.ML.OnnxRuntime version the repository pins (Directory.Packages.props).</summary>
+    public static string OnnxRuntimeVersion => Meta("OnnxRuntimeVersion");
+
+    public static string Configuration => Meta("Configuration");
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "compress-e2e-" + Guid.NewGuid().ToString("N")[..8]);
 
     public string CompressDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "compress");
 
-    public ThrowawayProject(string compressItems, string programBody = "System.Console.WriteLine(\"ok\");")
+    /// <param name="references">Extra items for the project's reference group (e.g. a PackageReference).</param>
+    public ThrowawayProject(string compressItems, string programBody = "System.Console.WriteLine(\"ok\");", string references = "")
     {
         System.IO.Directory.CreateDirectory(Directory);
         string bin(string project, string tfm) => Path.Combine(RepoRoot, "src", project, "bin", Configuration, tfm, project + ".dll");
@@ -40,6 +43,7 @@ public sealed class ThrowawayProject : IDisposable
                 <Analyzer Include="{bin("Compress.Generator", "netstandard2.0")}" />
                 <Reference Include="{bin("Compress.Runtime", "net10.0")}" />
                 <PackageReference Include="System.Numerics.Tensors" Version="{Meta("TensorsVersion")}" />
+                {references}
               </ItemGroup>
               <Import Project="{RepoRoot}build/Compress.targets" />
             </Project>
@@ -67,22 +71,7 @@ public sealed class ThrowawayProject : IDisposable
 
     public (int ExitCode, string Output) Run() => Dotnet($"run --no-build -nologo");
 
-    (int, string) Dotnet(string args)
-    {
-        var psi = new ProcessStartInfo("dotnet", args)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout + stderr.Result);
-    }
+    (int, string) Dotnet(string args) => DotnetCli.Run(Directory, args);
 
     public void Dispose()
     {

@@ -44,6 +44,15 @@ internal sealed record PlanSpec
 
     /// <summary><c>stats</c> (optional): MACs and parameter counts; null when the plan has none.</summary>
     public StatsSpec? Stats { get; init; }
+
+    /// <summary>
+    /// <c>onnxRuntimeVersion</c> when <c>backend</c> is <c>"onnxruntime"</c>: the class then runs the embedded model (the weights
+    /// resource) with ONNX Runtime instead of kernel calls; null for the kernels backend (the default).
+    /// </summary>
+    public string? OnnxRuntimeVersion { get; init; }
+
+    /// <summary>Whether the class runs on ONNX Runtime (<c>backend</c> is <c>"onnxruntime"</c>).</summary>
+    public bool UsesOnnxRuntime => OnnxRuntimeVersion is not null;
 }
 
 /// <summary>The plan's <c>stats</c>: per batch-1 inference, Conv/Gemm/MatMul layers only.</summary>

@@ -45,6 +45,7 @@ public sealed class CompressModel : Microsoft.Build.Utilities.Task
                 PruneCriterion = Opt("PruneCriterion"),
                 PruneReconstruct = Opt("PruneReconstruct"),
                 PruneExclude = Opt("PruneExclude"),
+                Backend = ModelBackends.Parse(Opt("Backend"), modelPath),
                 ValidationSamples = Opt("ValidationSamples") is string s ? int.Parse(s, CultureInfo.InvariantCulture) : null,
                 PlanPath = M("PlanFile"),
                 WeightsPath = M("WeightsFile"),
@@ -52,6 +53,8 @@ public sealed class CompressModel : Microsoft.Build.Utilities.Task
                 OnnxPath = Opt("OnnxFile"),
             };
             var result = ModelCompiler.Compile(options);
+            if (result.Fallback is { } fallback)
+                Log.LogWarning(null, ErrorCodes.OnnxRuntimeFallback, null, modelPath, 0, 0, 0, 0, fallback);
             Log.LogMessage(MessageImportance.High, "Compress: " + result.Summary);
             return true;
         }

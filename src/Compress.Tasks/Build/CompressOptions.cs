@@ -67,6 +67,9 @@ public sealed record CompressOptions
     /// <summary>Cap on validation samples; 0 skips validation, null uses every sample.</summary>
     public int? ValidationSamples { get; init; }
 
+    /// <summary>What runs the model: kernels, ONNX Runtime, or kernels when every op lowers (default; docs/onnxruntime-backend.md).</summary>
+    public ModelBackend Backend { get; init; } = ModelBackend.Auto;
+
     public required string PlanPath { get; init; }
     public required string WeightsPath { get; init; }
     public required string ReportPath { get; init; }

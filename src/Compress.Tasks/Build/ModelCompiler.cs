@@ -18,12 +18,54 @@ namespace Compress.Tasks.Build;
 /// </summary>
 public static class ModelCompiler
 {
+    /// <summary>
+    /// Compiles the model for its <see cref="CompressOptions.Backend"/>: the kernels, or ONNX Runtime when asked, or when
+    /// <c>Auto</c> meets an op no kernel runs (CMP004); the result's <see cref="CompileResult.Fallback"/> then says why.
+    /// </summary>
     public static CompileResult Compile(CompressOptions options)
     {
         if (!File.Exists(options.ModelPath))
             throw new CompressException(ErrorCodes.ModelNotFound,
                 $"Model file '{options.ModelPath}' does not exist. Check the Include path of the CompressModel item.", options.ModelPath);
+        bool prune = PruneOptions.IsRequested(options.Prune, options.PruneMode);
+        if (options.Backend == ModelBackend.OnnxRuntime)
+        {
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, prune, "Backend=\"OnnxRuntime\" is set");
+            return OnnxRuntimeBackend.Compile(options, OnnxModelReader.Load(options.ModelPath), fallback: null);
+        }
+        try
+        {
+            return CompileWithKernels(options);
+        }
+        catch (CompressException e) when (e.Code == ErrorCodes.UnsupportedOp && options.Backend == ModelBackend.Auto)
+        {
+            var loaded = OnnxModelReader.Load(options.ModelPath);
+            string why = OnnxRuntimeBackend.WhyNoKernels(loaded.Graph, e);
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, prune, $"The model cannot run on Compress's kernels ({why})");
+            try
+            {
+                return OnnxRuntimeBackend.Compile(options, loaded, fallback: why);
+            }
+            catch (CompressException ort) when (ort.Code == ErrorCodes.ReferenceRuntime)
+            {
+                // Neither backend can run it: the kernels' error is the one to fix, with ONNX Runtime's reason beside it.
+                throw new CompressException(ErrorCodes.UnsupportedOp, $"{e.Message} ONNX Runtime cannot run the model either, so there is no fallback: {ort.Message}", e.File ?? options.ModelPath, e);
+            }
+        }
+    }
 
+    /// <summary>Provenance of the model for the plan: file name, SHA-256, producer, IR version and opsets.</summary>
+    internal static PlanSource Provenance(string modelPath, Graph.ModelInfo info) => new(
+        Path.GetFileName(modelPath),
+        Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(modelPath))),
+        $"{info.ProducerName} {info.ProducerVersion}".Trim(),
+        info.IrVersion,
+        string.Join(",", info.Opsets.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)}:{kv.Value.ToString(CultureInfo.InvariantCulture)}")));
+
+    /// <summary>The kernel path: load → canonicalise → (prune, quantise) → lower → validate → write artifacts.</summary>
+    static CompileResult CompileWithKernels(CompressOptions options)
+    {
         if (options.Quantize is null && !string.IsNullOrWhiteSpace(options.LayerOverrides))
             throw new CompressException(ErrorCodes.BadMetadata,
                 "LayerOverrides needs Quantize: the precision of every layer it does not name (e.g. Quantize=\"Int8\" LayerOverrides=\"fc2=Binary\").", options.ModelPath);
@@ -32,25 +74,23 @@ public static class ModelCompiler
         if (options.Quantize is not null) QuantizedModelCheck.ThrowIfQuantized(loaded.Graph);
         var log = new PassLog();
         // InputShape fixes dynamic dims of named inputs before anything reads the shapes.
-        var source = Graph.InputShapeOverride.Apply(loaded.Graph, Graph.InputShapeOverride.Parse(options.InputShape));
-        var canonical = CanonicalPipeline.Run(source, log);
+        var shaped = Graph.InputShapeOverride.Apply(loaded.Graph, Graph.InputShapeOverride.Parse(options.InputShape));
+        var canonical = CanonicalPipeline.Run(shaped, log);
         // Pruning rewrites the canonical graph before lowering and quantisation: everything after sees (and exports) the pruned model.
-        var pruning = Prune(options, source, canonical, log);
+        var pruning = Prune(options, shaped, canonical, log);
         if (pruning is not null) canonical = pruning.Graph;
 
-        string sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(options.ModelPath)));
-        var info = loaded.Graph.Info;
+        var source = Provenance(options.ModelPath, loaded.Graph.Info);
         var loweringOptions = new LoweringOptions
         {
             ClassName = options.ClassName,
             Namespace = options.Namespace,
             WeightsResourceName = options.WeightsResourceName,
-            SourceFile = Path.GetFileName(options.ModelPath),
-            SourceSha256 = sha256,
-            SourceProducer = $"{info.ProducerName} {info.ProducerVersion}".Trim(),
-            SourceIrVersion = info.IrVersion,
-            SourceOpsets = string.Join(",", info.Opsets.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-                .Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)}:{kv.Value.ToString(CultureInfo.InvariantCulture)}")),
+            SourceFile = source.File,
+            SourceSha256 = source.Sha256,
+            SourceProducer = source.Producer,
+            SourceIrVersion = source.IrVersion,
+            SourceOpsets = source.Opsets,
         };
         var fp32 = ModelLowering.Lower(canonical, loweringOptions);
         var lowered = fp32;
@@ -190,4 +230,7 @@ public sealed record CompileResult(ModelPlan Plan, int WeightBytes, ValidationRe
 
     /// <summary>MACs per inference (batch 1) of the compiled graph: every weight, and only the non-zero ones.</summary>
     public MacCount Macs { get; init; } = MacCount.Zero;
+
+    /// <summary>When <c>Backend="Auto"</c> fell back to ONNX Runtime: the warning (CMP033) naming the ops and the fix; else null.</summary>
+    public string? Fallback { get; init; }
 }

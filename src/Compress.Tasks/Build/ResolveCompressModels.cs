@@ -24,7 +24,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
 
     static readonly string[] KnownMetadata = ["ClassName", "Namespace", "InputShape", "CalibrationData", "ValidationData", "ValidationLabels", "Tolerance", "ValidationSamples",
         "Quantize", "CalibrationMethod", "CalibrationPercentile", "Exclude", "Int4BlockSize", "ShiftBits", "BinaryActivations", "LayerOverrides",
-        "Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
+        "Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude", "Backend"];
 
     static readonly string[] PruneMetadata = ["Prune", "PruneMode", "PrunePattern", "PruneScope", "PruneCriterion", "PruneReconstruct", "PruneExclude"];
 
@@ -131,6 +131,18 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
                 throw new CompressException(e.Code, $"CompressModel '{item.ItemSpec}': {e.Message}", modelPath);
             }
         }
+        ModelBackend backend;
+        try
+        {
+            backend = ModelBackends.Parse(item.GetMetadata("Backend"), modelPath);
+        }
+        catch (CompressException e)
+        {
+            throw new CompressException(e.Code, $"CompressModel '{item.ItemSpec}': {e.Message}", modelPath);
+        }
+        if (backend == ModelBackend.OnnxRuntime)
+            OnnxRuntimeBackend.ThrowIfCompressionRequested(modelPath, quantize, PruneOptions.IsRequested(pruneMetadata["Prune"], pruneMetadata["PruneMode"]),
+                $"CompressModel '{item.ItemSpec}' has Backend=\"OnnxRuntime\"");
 
         string DataPath(string name)
         {
@@ -171,6 +183,7 @@ public sealed class ResolveCompressModels : Microsoft.Build.Utilities.Task
         result.SetMetadata("LayerOverrides", item.GetMetadata("LayerOverrides"));
         result.SetMetadata("ValidationSamples", samples);
         result.SetMetadata("InputShape", item.GetMetadata("InputShape"));
+        result.SetMetadata("Backend", backend.ToString());
         foreach (var name in PruneMetadata) result.SetMetadata(name, pruneMetadata[name]);
         result.SetMetadata("DataInputs", string.Join(";", new[] { validation, labels, calibration }.Where(p => p.Length > 0)));
         // Everything that changes the outputs, one line each: the stamp file is rewritten only when this changes,

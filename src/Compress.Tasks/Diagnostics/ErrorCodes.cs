@@ -63,6 +63,18 @@ public static class ErrorCodes
     /// <summary>The <c>InputShape</c> metadata is malformed, names no input of the model, or gives a wrong rank or a size the model fixes otherwise.</summary>
     public const string BadInputShape = "CMP025";
 
+    /// <summary>
+    /// Warning: the model has ops no kernel runs, so <c>Backend="Auto"</c> chose ONNX Runtime for it (the message names
+    /// the ops); the class keeps its API, and the project needs the Microsoft.ML.OnnxRuntime package.
+    /// </summary>
+    public const string OnnxRuntimeFallback = "CMP033";
+
+    /// <summary>A model runs on ONNX Runtime but the project does not reference Microsoft.ML.OnnxRuntime (reported by the generator).</summary>
+    public const string OnnxRuntimeNotReferenced = "CMP034";
+
+    /// <summary>Compression (<c>Quantize</c>, <c>Prune</c>) was asked of a model that runs on ONNX Runtime, which runs the model as given.</summary>
+    public const string CompressionNeedsKernels = "CMP035";
+
     /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
     public const string Internal = "CMP099";
 }

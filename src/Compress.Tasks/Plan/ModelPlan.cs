@@ -46,6 +46,22 @@ public sealed record ModelPlan
 
     /// <summary>Size and work of the compiled model (optional in the file; the generator emits constants from it).</summary>
     public PlanStats? Stats { get; init; }
+
+    /// <summary>
+    /// What runs the model (<c>backend</c>, written only when not <see cref="PlanBackend.Kernels"/>). For
+    /// <see cref="PlanBackend.OnnxRuntime"/> the weights blob is the ONNX model itself and there are no steps.
+    /// </summary>
+    public PlanBackend Backend { get; init; } = PlanBackend.Kernels;
+
+    /// <summary>With <see cref="PlanBackend.OnnxRuntime"/>: the ONNX Runtime version the build ran the model with (<c>onnxRuntimeVersion</c>).</summary>
+    public string? OnnxRuntimeVersion { get; init; }
+}
+
+/// <summary>The plan's <c>backend</c>: Compress.Runtime kernel calls (the steps), or ONNX Runtime on the embedded model.</summary>
+public enum PlanBackend
+{
+    Kernels,
+    OnnxRuntime,
 }
 
 /// <summary>The <c>stats</c> object: what the model costs per batch-1 inference.</summary>

@@ -58,6 +58,11 @@ public static class PlanJsonReader
             Stats = root.TryGetProperty("stats", out var stats)
                 ? new PlanStats(Long(stats, "macs", "$.stats"), Long(stats, "denseMacs", "$.stats"), Long(stats, "parameters", "$.stats"), Long(stats, "nonZeroParameters", "$.stats"))
                 : null,
+            Backend = !root.TryGetProperty("backend", out var backend) ? PlanBackend.Kernels
+                : backend.ValueKind == JsonValueKind.String && backend.GetString() == "kernels" ? PlanBackend.Kernels
+                : backend.ValueKind == JsonValueKind.String && backend.GetString() == "onnxruntime" ? PlanBackend.OnnxRuntime
+                : throw new InvalidDataException("$.backend is neither 'kernels' nor 'onnxruntime'."),
+            OnnxRuntimeVersion = root.TryGetProperty("onnxRuntimeVersion", out _) ? Str(root, "onnxRuntimeVersion", "$") : null,
         };
     }
 

@@ -24,6 +24,9 @@ public static class PlanJsonWriter
                   $"\"irVersion\": {s.IrVersion.ToString(CultureInfo.InvariantCulture)}, \"opsets\": {Str(s.Opsets)} }},");
         w.Line(1, $"\"class\": {{ \"namespace\": {Str(plan.Namespace)}, \"name\": {Str(plan.ClassName)} }},");
         w.Line(1, $"\"summary\": {Str(plan.Summary)},");
+        // Only a non-default backend is written, so a kernels plan reads exactly as before backends existed.
+        if (plan.Backend == PlanBackend.OnnxRuntime)
+            w.Line(1, $"\"backend\": \"onnxruntime\", \"onnxRuntimeVersion\": {Str(plan.OnnxRuntimeVersion ?? "")},");
         w.Line(1, $"\"weights\": {{ \"resource\": {Str(plan.Weights.Resource)}, \"bytes\": {Int(plan.Weights.Bytes)}, \"sha256\": {Str(plan.Weights.Sha256)} }},");
         w.Line(1, $"\"arena\": {{ \"floats\": {Int(plan.ArenaFloats)} }},");
         w.Line(1, $"\"batch\": {{ \"dynamic\": {Bool(plan.BatchDynamic)} }},");

@@ -15,8 +15,9 @@ public partial class SupportedOpsDocTests
     public static string Render(Func<string, string> nodeTests) =>
         "# Supported ONNX ops\n\n" +
         "<!-- Generated from src/Compress.Tasks/Lowering/OpLowerers.cs and the ONNX node-test results by tests/Compress.Tasks.Tests/Docs/SupportedOpsDocTests.cs; do not edit. -->\n\n" +
-        "Every op below lowers to the listed Compress.Runtime kernels (fp32). A model using any other op fails the build\n" +
-        "with CMP004, naming the node. Activations directly after a Conv, Gemm, MatMul, binary op or BatchNormalization\n" +
+        "Every op below lowers to the listed Compress.Runtime kernels (fp32). A model using any other op runs on ONNX Runtime\n" +
+        "behind the same class instead (warning CMP033 naming the node; docs/onnxruntime-backend.md), or fails the build with\n" +
+        "CMP004 with Backend=\"Kernels\". Activations directly after a Conv, Gemm, MatMul, binary op or BatchNormalization\n" +
         "are fused into that kernel; BatchNormalization after a Conv or Gemm is folded into its weights.\n\n" +
         "Model forms the canonical pipeline takes care of before lowering:\n\n" +
         "- Weights stored as `Constant` nodes become initializers first, so lowering, quantisation, pruning and the low-bit\n" +

@@ -96,6 +96,17 @@ public class PlanJsonTests
     }
 
     [Fact]
+    public void OnnxRuntime_backend_round_trips_and_a_kernels_plan_does_not_mention_it()
+    {
+        var plan = SamplePlan() with { Backend = PlanBackend.OnnxRuntime, OnnxRuntimeVersion = "1.31.1", Steps = Array.Empty<PlanStep>() };
+        string json = PlanJsonWriter.Write(plan);
+        Assert.Contains("\"backend\": \"onnxruntime\", \"onnxRuntimeVersion\": \"1.31.1\",", json);
+        Assert.Equal(plan, PlanJsonReader.Read(json));
+        Assert.DoesNotContain("backend", PlanJsonWriter.Write(SamplePlan()));
+        Assert.Throws<InvalidDataException>(() => PlanJsonReader.Read(json.Replace("\"onnxruntime\"", "\"tvm\"")));
+    }
+
+    [Fact]
     public void Same_graph_gives_the_same_bytes()
     {
         global::Compress.Tasks.Graph.Graph Build() => new TestGraph().Input("x", 1, 3, 6, 6)
