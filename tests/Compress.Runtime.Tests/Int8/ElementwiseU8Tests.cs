@@ -122,7 +122,8 @@ public class ElementwiseU8Tests
     public static TheoryData<BinaryOp, int, int> BinaryCases()
     {
         var d = new TheoryData<BinaryOp, int, int>();
-        foreach (var op in Enum.GetValues<BinaryOp>())
+        // Pow has no u8 kernel (no QBinaryLowerer is registered for it; Pow stays fp32 in quantised models).
+        foreach (var op in Enum.GetValues<BinaryOp>().Where(o => o != BinaryOp.Pow))
             foreach (int n in new[] { 1, 3, 4, 17, 64, 130 })
                 foreach (int kind in new[] { 0, 1, 2 })
                     d.Add(op, n, kind);

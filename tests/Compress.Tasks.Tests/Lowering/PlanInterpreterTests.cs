@@ -82,6 +82,22 @@ public class PlanInterpreterTests
             .Node("Tanh", ["hsw"], "tanh", [1, 8, 3, 3])
             .Const("lo", [-0.5f]).Const("hi", [0.5f])
             .Node("Clip", ["tanh", "lo", "hi"], "clip", [1, 8, 3, 3])
+            // The element-wise math ops, on a side branch that is a graph output of its own.
+            .Node("Abs", ["clip"], "abs", [1, 8, 3, 3])
+            .Node("Neg", ["abs"], "neg", [1, 8, 3, 3])
+            .Node("Exp", ["neg"], "exp", [1, 8, 3, 3])
+            .Node("Log", ["exp"], "log", [1, 8, 3, 3])
+            .Node("Sqrt", ["exp"], "sqrt", [1, 8, 3, 3])
+            .Node("Reciprocal", ["sqrt"], "rec", [1, 8, 3, 3])
+            .Node("Floor", ["rec"], "floor", [1, 8, 3, 3])
+            .Node("Ceil", ["rec"], "ceil", [1, 8, 3, 3])
+            .Node("Erf", ["clip"], "erf", [1, 8, 3, 3])
+            .Node("Gelu", ["erf"], "gelu", [1, 8, 3, 3], Attr("approximate", "tanh"))
+            .Const("three", [3f])
+            .Node("Pow", ["gelu", "three"], "pow", [1, 8, 3, 3])
+            .Node("Where", ["mask", "pow", "floor"], "where", [1, 8, 3, 3])
+            .Node("Cast", ["where"], "cast", [1, 8, 3, 3], Attr("to", (long)DataType.Float))
+            .Node("Max", ["cast", "ceil", "log"], "math", [1, 8, 3, 3])
             .Node("Transpose", ["clip"], "tr", [1, 3, 3, 8], Ints("perm", 0, 2, 3, 1))
             .Node("GlobalAveragePool", ["clip"], "gap", [1, 8, 1, 1])
             .Node("GlobalMaxPool", ["clip"], "gmp", [1, 8, 1, 1])
@@ -111,8 +127,8 @@ public class PlanInterpreterTests
             .Const("mw", Harness.Random(16 * 10, 10, 0.3f), 16, 10)
             .Node("MatMul", ["gemm", "mw"], "logits", [1, 10])
             .Node("Softmax", ["logits"], "probs", [1, 10], Attr("axis", 1L))
-            .Output("probs", "logits");
-        var graph = g.Build();
+            .Output("probs", "logits", "math");
+        var graph = g.Build().WithInitializer(new Tensor("mask", DataType.Bool, [8, 1, 1], new byte[] { 1, 0, 1, 1, 0, 0, 1, 0 }));
         var used = graph.Nodes.Select(n => n.OpType).ToHashSet();
         Assert.Empty(ModelLowering.SupportedOps.Except(used)); // the graph really uses every supported op
 
