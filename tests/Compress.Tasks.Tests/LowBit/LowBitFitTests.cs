@@ -36,6 +36,28 @@ public class LowBitFitTests
     }
 
     [Fact]
+    public void Shift_scale_grid_gives_every_channel_one_scale_times_a_power_of_two()
+    {
+        var rng = new Random(7);
+        // Channels of one shape at magnitudes a power of two apart, each perturbed a little (so the free scales are not exactly on one grid).
+        var shape = Enumerable.Range(0, 20).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var rows = Enumerable.Range(0, 12).Select(c => shape.Select(v => v * Math.Pow(2, c % 5 - 2) * (1 + 0.02 * (rng.NextDouble() - 0.5))).ToArray()).ToArray();
+        var free = rows.Select(r => ShiftFit.FitRow(r, null, pmin: 0)).ToArray();
+        var snapped = ShiftScaleGrid.Snap(free, c => rows[c], _ => null, pmin: 0);
+        double Total(ShiftFit.Result[] f) => f.Sum(r => r.FittedError * r.Energy);
+        Assert.False(ReferenceEquals(snapped, free), "this data fits the grid within the allowed growth; the free fit should not be kept");
+        // One phase: every log₂ scale has the same fractional part, so the float scales are one float times powers of two.
+        var fractions = snapped.Select(r => Math.Log2(r.Scale) - Math.Floor(Math.Log2(r.Scale))).ToArray();
+        Assert.All(fractions, f => Assert.Equal(fractions[0], f, 9));
+        float mantissa = MathF.ScaleB((float)snapped[0].Scale, -MathF.ILogB((float)snapped[0].Scale));
+        Assert.All(snapped, r => Assert.Equal((float)r.Scale, MathF.ScaleB(mantissa, MathF.ILogB((float)r.Scale))));
+        Assert.True(Total(snapped) <= ShiftScaleGrid.MaxErrorGrowth * Total(free));
+        // The codes are the fixed-scale fit's for the chosen scale.
+        for (int c = 0; c < rows.Length; c++)
+            Assert.Equal(ShiftFit.FitRow(rows[c], null, 0, snapped[c].Scale).Codes, snapped[c].Codes);
+    }
+
+    [Fact]
     public void Shift_refit_and_flips_lower_the_output_error_on_correlated_inputs()
     {
         var rng = new Random(3);

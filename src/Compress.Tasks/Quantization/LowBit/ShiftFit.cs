@@ -21,15 +21,20 @@ public static class ShiftFit
     public static int MinExponent(int bits) => MaxExponent + 1 - ((1 << (bits - 1)) - 1);
 
     /// <summary>One channel's fit: codes (0 or ±2^p), scale, and the output error before and after the calibration refit (relative to wᵀGw).</summary>
-    public sealed record Result(sbyte[] Codes, double Scale, double RoundedError, double FittedError, int Flips);
+    /// <param name="Energy">wᵀGw, the scale of the relative errors (so errors of channels can be added).</param>
+    public sealed record Result(sbyte[] Codes, double Scale, double RoundedError, double FittedError, int Flips, double Energy = 0);
 
-    /// <summary>Fits one row <paramref name="w"/> (K values) with exponents in [<paramref name="pmin"/>, 6]; <paramref name="gram"/> is K × K or null.</summary>
-    public static Result FitRow(double[] w, double[]? gram, int pmin)
+    /// <summary>
+    /// Fits one row <paramref name="w"/> (K values) with exponents in [<paramref name="pmin"/>, 6]; <paramref name="gram"/> is K × K or null.
+    /// With <paramref name="fixedScale"/> the scale is not fitted: the codes are rounded for it and improved by the greedy
+    /// flips only (used to give every channel of a layer a power-of-two multiple of one scale).
+    /// </summary>
+    public static Result FitRow(double[] w, double[]? gram, int pmin, double? fixedScale = null)
     {
         int k = w.Length;
         double amax = 0;
         foreach (double v in w) amax = Math.Max(amax, Math.Abs(v));
-        if (amax == 0) return new Result(new sbyte[k], 1.0, 0, 0, 0);
+        if (amax == 0) return new Result(new sbyte[k], fixedScale ?? 1.0, 0, 0, 0);
 
         // G·v for the error; G = I without calibration data.
         double[] Times(double[] v)
@@ -43,7 +48,7 @@ public static class ShiftFit
 
         double[] gw = Times(w);
         double energy = Math.Max(TensorPrimitives.Dot<double>(w, gw), double.Epsilon);
-        double s = amax / (1 << MaxExponent);
+        double s = fixedScale ?? amax / (1 << MaxExponent);
         var q = Round(w, s, pmin);
         double[] gq = Times(q);
         double Error(double scale, double[] codes, double[] gCodes) =>
@@ -51,7 +56,7 @@ public static class ShiftFit
         double rounded = Error(s, q, gq) / energy;
 
         // Lloyd: refit the scale for the codes, re-round the codes for the scale.
-        for (int iteration = 0; iteration < 6; iteration++)
+        for (int iteration = 0; iteration < (fixedScale is null ? 6 : 0); iteration++)
         {
             double qgq = TensorPrimitives.Dot<double>(q, gq);
             if (!(qgq > 0)) break;
@@ -104,10 +109,10 @@ public static class ShiftFit
         }
         gq = Times(q);
         double qq = TensorPrimitives.Dot<double>(q, gq);
-        if (qq > 0 && TensorPrimitives.Dot<double>(q, gw) / qq is var refit && refit > 0 && Error(refit, q, gq) < Error(s, q, gq)) s = refit;
+        if (fixedScale is null && qq > 0 && TensorPrimitives.Dot<double>(q, gw) / qq is var refit && refit > 0 && Error(refit, q, gq) < Error(s, q, gq)) s = refit;
         var codes = new sbyte[k];
         for (int i = 0; i < k; i++) codes[i] = (sbyte)q[i];
-        return new Result(codes, s, rounded, Math.Max(0, Error(s, q, gq)) / energy, flips);
+        return new Result(codes, s, rounded, Math.Max(0, Error(s, q, gq)) / energy, flips, energy);
     }
 
     /// <summary>Log-domain rounding: 0 below 2^(p_min − 1), else sign·2^clamp(round(log₂(|w|/s)), p_min, 6).</summary>
@@ -124,4 +129,49 @@ public static class ShiftFit
         }
         return q;
     }
+}
+
+/// <summary>
+/// Power-of-two channel scales for a shift layer: every channel's scale becomes S·2^e[c] with one S per layer, so the
+/// requantisation multiplier sₓ·s[c]/s_y is one per layer and each channel keeps only an exponent (the per-channel
+/// multiplier of int8 would cost 4 bytes a channel; INQ and DeepShift likewise restrict scales to powers of two).
+/// S's fractional log₂ (the "phase" of the shared grid S·2^ℤ) is chosen among <see cref="Phases"/> evenly spaced values
+/// by the summed output error of the layer; for each phase every channel tries the two grid scales around its free fit
+/// and keeps the one with the lower output error, its codes re-fitted for that scale (<see cref="ShiftFit.FitRow"/>
+/// with a fixed scale). When even the best grid raises the layer's output error by more than
+/// <see cref="MaxErrorGrowth"/> over the free per-channel scales, the free fit is kept (and the layer keeps int8's
+/// per-channel multipliers in storage).
+/// </summary>
+public static class ShiftScaleGrid
+{
+    /// <summary>Candidate phases of S in one octave.</summary>
+    public const int Phases = 8;
+
+    /// <summary>The largest ratio of the grid's summed output error to the free fit's that is accepted.</summary>
+    public const double MaxErrorGrowth = 1.25;
+
+    /// <summary>Refits <paramref name="free"/> (the per-channel fits) on the best shared grid; row c is <paramref name="row"/>(c).</summary>
+    public static ShiftFit.Result[] Snap(ShiftFit.Result[] free, Func<int, double[]> row, Func<int, double[]?> gram, int pmin)
+    {
+        var logs = free.Select(r => Math.Log2(r.Scale)).ToArray();
+        ShiftFit.Result[]? best = null;
+        double bestError = double.PositiveInfinity;
+        for (int p = 0; p < Phases; p++)
+        {
+            double phase = (double)p / Phases;
+            var fits = new ShiftFit.Result[free.Length];
+            Parallel.For(0, free.Length, c =>
+            {
+                double below = Math.Floor(logs[c] - phase) + phase;
+                var lo = ShiftFit.FitRow(row(c), gram(c), pmin, Math.Pow(2, below));
+                var hi = ShiftFit.FitRow(row(c), gram(c), pmin, Math.Pow(2, below + 1));
+                fits[c] = lo.FittedError <= hi.FittedError ? lo : hi;
+            });
+            double error = Total(fits);
+            if (error < bestError) (best, bestError) = (fits, error);
+        }
+        return bestError <= MaxErrorGrowth * Total(free) ? best! : free;
+    }
+
+    static double Total(ShiftFit.Result[] fits) => fits.Sum(f => f.FittedError * f.Energy);
 }
