@@ -80,27 +80,28 @@ public static class ShiftConv2dU8
 
     /// <summary>
     /// <see cref="QConv2dU8S8.Run"/> on a layer stored as a <see cref="ShiftRecord"/> (ONNX-order codes, int16 or int32
-    /// bias, one requantisation shift per channel, <paramref name="multiplier"/> for the whole layer). The first call
+    /// bias, a scale code per channel; <paramref name="multiplier"/> and <paramref name="shift"/> the layer's requantisation,
+    /// channel c's is <see cref="ShiftRecord.ChannelMultiplier"/> of them). The first call
     /// on an instance fills <paramref name="prepared"/> (arena memory no other step uses) with the int8 kernel's
     /// packed weights and per-channel int32 parameters; every call then runs the int8 convolution on them, so the
     /// codes are not expanded again.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void RunRecord(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, Span<byte> scratch,
-        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int biasBytes) =>
-        RunPrepared(x, record, prepared, y, scratch, s, inZeroPoint, rq, multiplier, biasBytes, depthwise: false);
+        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int shift, int biasBytes) =>
+        RunPrepared(x, record, prepared, y, scratch, s, inZeroPoint, rq, multiplier, shift, biasBytes, depthwise: false);
 
     /// <summary><see cref="RunRecord"/> for a depthwise layer (<see cref="QDepthwiseConv2dU8S8.Run"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void RunDepthwiseRecord(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, Span<byte> scratch,
-        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int biasBytes) =>
-        RunPrepared(x, record, prepared, y, scratch, s, inZeroPoint, rq, multiplier, biasBytes, depthwise: true);
+        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int shift, int biasBytes) =>
+        RunPrepared(x, record, prepared, y, scratch, s, inZeroPoint, rq, multiplier, shift, biasBytes, depthwise: true);
 
     /// <summary>
     /// Fills a prepared buffer from a record (see <see cref="RunRecord"/>): decodes the values, packs them as the int8
-    /// kernel does, widens the bias and shifts, repeats the multiplier, then writes the tag.
+    /// kernel does, widens the bias, derives each channel's multiplier and shift from its scale code, then writes the tag.
     /// </summary>
-    public static void Prepare(ReadOnlySpan<byte> record, Span<byte> prepared, in Conv2dShape s, int multiplier, int biasBytes, bool depthwise)
+    public static void Prepare(ReadOnlySpan<byte> record, Span<byte> prepared, in Conv2dShape s, int multiplier, int shift, int biasBytes, bool depthwise)
     {
         int values = s.WeightLength, channels = s.OutChannels;
         Guard.AtLeast(record.Length, ShiftRecord.Length(values, channels, biasBytes), nameof(record));
@@ -113,23 +114,24 @@ public static class ShiftConv2dU8
         else QConv2dU8S8.PackWeights(w, s, packed);
         int at = ParametersAt(s, depthwise), section = Align64(4 * channels);
         ShiftRecord.ReadBias(record, values, biasBytes, ShiftRecord.Ints(prepared, at, channels));
-        ShiftRecord.Ints(prepared, at + section, channels).Fill(multiplier);
-        ShiftRecord.ReadPerChannel(record, values, biasBytes, ShiftRecord.Ints(prepared, at + 2 * section, channels));
+        Span<int> mult = ShiftRecord.Ints(prepared, at + section, channels), shifts = ShiftRecord.Ints(prepared, at + 2 * section, channels);
+        ShiftRecord.ReadPerChannel(record, values, biasBytes, shifts);
+        for (int c = 0; c < channels; c++) (mult[c], shifts[c]) = ShiftRecord.ChannelMultiplier(multiplier, shift, shifts[c]);
         ShiftRecord.MarkPrepared(prepared);
     }
 
     private static void RunPrepared(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, Span<byte> scratch,
-        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int biasBytes, bool depthwise)
+        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int shift, int biasBytes, bool depthwise)
     {
         Guard.AtLeast(prepared.Length, PreparedLength(s, depthwise), nameof(prepared));
-        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, s, multiplier, biasBytes, depthwise);
+        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, s, multiplier, shift, biasBytes, depthwise);
         int packedLength = depthwise ? QDepthwiseConv2dU8S8.PackedWeightsLength(s) : QConv2dU8S8.PackedWeightsLength(s);
         var weights = MemoryMarshal.Cast<byte, sbyte>(prepared.Slice(ShiftRecord.HeaderBytes, packedLength));
         int at = ParametersAt(s, depthwise), channels = s.OutChannels, section = Align64(4 * channels);
         ReadOnlySpan<int> bias = ShiftRecord.Ints(prepared, at, channels), mult = ShiftRecord.Ints(prepared, at + section, channels),
-            shift = ShiftRecord.Ints(prepared, at + 2 * section, channels);
-        if (depthwise) QDepthwiseConv2dU8S8.Run(x, weights, bias, mult, shift, y, scratch, s, inZeroPoint, rq);
-        else QConv2dU8S8.Run(x, weights, bias, mult, shift, y, scratch, s, inZeroPoint, rq);
+            shifts = ShiftRecord.Ints(prepared, at + 2 * section, channels);
+        if (depthwise) QDepthwiseConv2dU8S8.Run(x, weights, bias, mult, shifts, y, scratch, s, inZeroPoint, rq);
+        else QConv2dU8S8.Run(x, weights, bias, mult, shifts, y, scratch, s, inZeroPoint, rq);
     }
 
     /// <summary>Byte offset of the bias section of a prepared buffer (multiplier and shift follow, one cache-line-aligned section each).</summary>

@@ -202,43 +202,42 @@ public static partial class ShiftGemmU8
 
     /// <summary>
     /// <see cref="Gemv"/> on a layer stored as a <see cref="ShiftRecord"/> (B's values in ONNX order, <paramref name="transposed"/>
-    /// as Gemm's transB; int16 or int32 bias; one requantisation shift per column, <paramref name="multiplier"/> for the
-    /// layer). The first call on an instance fills <paramref name="prepared"/> with <see cref="Pack"/>'s codes and the
+    /// as Gemm's transB; int16 or int32 bias; a scale code per column, <paramref name="multiplier"/> and <paramref name="shift"/>
+    /// the layer's requantisation, column j's <see cref="ShiftRecord.ChannelMultiplier"/> of them). The first call on an instance fills <paramref name="prepared"/> with <see cref="Pack"/>'s codes and the
     /// int32 parameters; every call then runs <see cref="Gemv"/> on them.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void GemvRecord(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, int k, int n,
-        in Requant rq, int multiplier, int biasBytes, bool transposed)
+        in Requant rq, int multiplier, int shift, int biasBytes, bool transposed)
     {
         Guard.AtLeast(prepared.Length, PreparedLength(k, n), nameof(prepared));
-        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, k, n, transposed, biasBytes, multiplier, scaleBase: 0, toF32: false);
+        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, k, n, transposed, biasBytes, multiplier, shift, scaleBase: 0, toF32: false);
         int at = ParametersAt(k, n), section = ShiftRecord.Align64(4 * n);
         Gemv(x, prepared.Slice(ShiftRecord.HeaderBytes, PackedLength(k, n)), ShiftRecord.Ints(prepared, at, n), ShiftRecord.Ints(prepared, at + section, n),
             ShiftRecord.Ints(prepared, at + 2 * section, n), y, k, n, rq);
     }
 
     /// <summary>
-    /// <see cref="GemvToF32"/> on a <see cref="ShiftRecord"/> whose per-column bytes are the exponents e[j] of the output
-    /// scales <paramref name="scaleBase"/>·2^e[j]; prepared on the first call as <see cref="GemvRecord"/> is.
+    /// <see cref="GemvToF32"/> on a <see cref="ShiftRecord"/>: column j's output scale is
+    /// <see cref="ShiftRecord.ChannelScale"/>(<paramref name="scaleBase"/>, code j); prepared on the first call as <see cref="GemvRecord"/> is.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
     public static void GemvToF32Record(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<float> y, int k, int n,
         FusedActivation act, float scaleBase, int biasBytes, bool transposed)
     {
         Guard.AtLeast(prepared.Length, PreparedLength(k, n), nameof(prepared));
-        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, k, n, transposed, biasBytes, multiplier: 0, scaleBase, toF32: true);
+        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, k, n, transposed, biasBytes, multiplier: 0, shift: 0, scaleBase, toF32: true);
         int at = ParametersAt(k, n), section = ShiftRecord.Align64(4 * n);
         GemvToF32(x, prepared.Slice(ShiftRecord.HeaderBytes, PackedLength(k, n)), ShiftRecord.Ints(prepared, at, n),
             MemoryMarshal.Cast<int, float>(ShiftRecord.Ints(prepared, at + section, n)), y, k, n, act);
     }
 
     /// <summary>
-    /// Fills a prepared buffer from a record: <see cref="Pack"/>'s codes, the bias widened to int32, then either the
-    /// multiplier repeated and the shifts widened (<paramref name="toF32"/> false) or the scales
-    /// <paramref name="scaleBase"/>·2^e[j] (exact: a power-of-two scaling of a float), then the tag.
+    /// Fills a prepared buffer from a record: <see cref="Pack"/>'s codes, the bias widened to int32, then from each
+    /// column's scale code either its multiplier and shift (<paramref name="toF32"/> false) or its f32 output scale, then the tag.
     /// </summary>
     public static void Prepare(ReadOnlySpan<byte> record, Span<byte> prepared, int k, int n, bool transposed, int biasBytes,
-        int multiplier, float scaleBase, bool toF32)
+        int multiplier, int shift, float scaleBase, bool toF32)
     {
         int values = checked(k * n);
         Guard.AtLeast(record.Length, ShiftRecord.Length(values, n, biasBytes), nameof(record));
@@ -250,16 +249,15 @@ public static partial class ShiftGemmU8
             fourth = ShiftRecord.Ints(prepared, at + 2 * section, n);
         Pack(b, transposed, k, n, prepared.Slice(ShiftRecord.HeaderBytes, PackedLength(k, n)));
         ShiftRecord.ReadBias(record, values, biasBytes, bias);
+        ShiftRecord.ReadPerChannel(record, values, biasBytes, fourth);
         if (toF32)
         {
-            ShiftRecord.ReadPerChannel(record, values, biasBytes, fourth);
             var scale = MemoryMarshal.Cast<int, float>(third);
-            for (int j = 0; j < n; j++) scale[j] = MathF.ScaleB(scaleBase, fourth[j]);
+            for (int j = 0; j < n; j++) scale[j] = ShiftRecord.ChannelScale(scaleBase, fourth[j]);
         }
         else
         {
-            third.Fill(multiplier);
-            ShiftRecord.ReadPerChannel(record, values, biasBytes, fourth);
+            for (int j = 0; j < n; j++) (third[j], fourth[j]) = ShiftRecord.ChannelMultiplier(multiplier, shift, fourth[j]);
         }
         ShiftRecord.MarkPrepared(prepared);
     }

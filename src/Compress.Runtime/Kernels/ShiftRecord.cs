@@ -11,8 +11,11 @@ namespace Compress.Runtime.Kernels;
 /// byte (value 2i in the low nibble of byte i/2, value 2i + 1 in the high nibble) — no kernel padding;</item>
 /// <item>the folded int32 bias per output channel, as little-endian int16 when every value fits (the lowering checks
 /// it exactly and keeps int32 otherwise), else int32;</item>
-/// <item>one signed byte per output channel: the requantisation shift (the multiplier is one per layer, because every
-/// channel scale is the layer's scale times a power of two), or the exponent of the f32 output scale.</item>
+/// <item>one signed byte per output channel, i[c]: the channel's weight scale is the layer's scale times 2^(i[c]/16), a
+/// log-domain code with 16 steps an octave (at most 2.2 % from any scale within ±8 octaves). The requantisation
+/// multiplier of channel c is the layer's multiplier times 2^(i[c]/16) (<see cref="ChannelMultiplier"/>, integer
+/// arithmetic on a table of 2^(r/16) in Q30, so every machine computes the same value) and the f32 output scale the
+/// layer's times 2^(i[c]/16) (<see cref="ChannelScale"/>).</item>
 /// </list>
 /// The record is not aligned (it is read once, byte by byte); the prepared buffer lives in the instance's arena and
 /// starts with <see cref="PreparedTag"/> once filled, so a model prepares each layer on its first call only.
@@ -96,6 +99,49 @@ public static class ShiftRecord
         var part = record[(CodeBytes(values) + channels * biasBytes)..];
         for (int c = 0; c < channels; c++) perChannel[c] = (sbyte)part[c];
     }
+
+    /// <summary>Steps of the per-channel scale code in one octave.</summary>
+    public const int StepsPerOctave = 16;
+
+    /// <summary>round(2^30 · 2^(r/16)) for r = 0 … 15.</summary>
+    static ReadOnlySpan<int> OctaveQ30 =>
+    [
+        1073741824, 1121280436, 1170923762, 1222764986, 1276901417, 1333434672, 1392470869, 1454120821,
+        1518500250, 1585730000, 1655936265, 1729250827, 1805811301, 1885761398, 1969251188, 2056437387,
+    ];
+
+    /// <summary>
+    /// The (multiplier, shift) of M·2^(<paramref name="index"/>/16) for M = multiplier·2^(shift − 31) (the form of
+    /// <see cref="QuantMath.QuantizeMultiplier"/>, multiplier in [2^30, 2^31) or 0): multiplier × round(2^30·2^(r/16)),
+    /// rounded half up to 31 bits, and the shift moved by ⌊index/16⌋. (0, 0) for a zero multiplier or when the result is
+    /// below 2^−31 (as QuantizeMultiplier flushes).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The multiplier is not normalised, or the result's shift exceeds 30.</exception>
+    public static (int Multiplier, int Shift) ChannelMultiplier(int multiplier, int shift, int index)
+    {
+        if (multiplier == 0) return (0, 0);
+        if (multiplier < 1 << 30) throw new ArgumentOutOfRangeException(nameof(multiplier), multiplier, "Must be 0 or in [2^30, 2^31).");
+        int octave = index >> 4, step = index & 15;
+        long m = ((long)multiplier * OctaveQ30[step] + (1L << 29)) >> 30; // in [2^30, 2^32)
+        int s = shift + octave;
+        if (m >= 1L << 31)
+        {
+            m = (m + 1) >> 1;
+            s++;
+        }
+        if (m >= 1L << 31)
+        {
+            m >>= 1;
+            s++;
+        }
+        if (s < -31) return (0, 0);
+        if (s > 30) throw new ArgumentOutOfRangeException(nameof(index), index, "The channel multiplier is too large: its shift would exceed 30.");
+        return ((int)m, s);
+    }
+
+    /// <summary>scaleBase · 2^(<paramref name="index"/>/16) in f32: scaleBase × (float)(table[r]/2^30), then exactly scaled by 2^⌊index/16⌋.</summary>
+    public static float ChannelScale(float scaleBase, int index) =>
+        MathF.ScaleB(scaleBase * (float)(OctaveQ30[index & 15] * (1.0 / (1 << 30))), index >> 4);
 
     /// <summary>True once <see cref="MarkPrepared"/> ran on <paramref name="prepared"/>.</summary>
     public static bool IsPrepared(ReadOnlySpan<byte> prepared) =>

@@ -36,25 +36,28 @@ public class LowBitFitTests
     }
 
     [Fact]
-    public void Shift_scale_grid_gives_every_channel_one_scale_times_a_power_of_two()
+    public void Shift_scale_grid_puts_every_channel_scale_at_a_code_near_its_free_fit()
     {
         var rng = new Random(7);
-        // Channels of one shape at magnitudes a power of two apart, each perturbed a little (so the free scales are not exactly on one grid).
-        var shape = Enumerable.Range(0, 20).Select(_ => rng.NextDouble() - 0.5).ToArray();
-        var rows = Enumerable.Range(0, 12).Select(c => shape.Select(v => v * Math.Pow(2, c % 5 - 2) * (1 + 0.02 * (rng.NextDouble() - 0.5))).ToArray()).ToArray();
+        // Channels whose magnitudes differ by arbitrary factors.
+        var rows = Enumerable.Range(0, 12).Select(c => Enumerable.Range(0, 20).Select(_ => (rng.NextDouble() - 0.5) * (0.3 + c * 0.77)).ToArray()).ToArray();
         var free = rows.Select(r => ShiftFit.FitRow(r, null, pmin: 0)).ToArray();
-        var snapped = ShiftScaleGrid.Snap(free, c => rows[c], _ => null, pmin: 0);
-        double Total(ShiftFit.Result[] f) => f.Sum(r => r.FittedError * r.Energy);
-        Assert.False(ReferenceEquals(snapped, free), "this data fits the grid within the allowed growth; the free fit should not be kept");
-        // One phase: every log₂ scale has the same fractional part, so the float scales are one float times powers of two.
-        var fractions = snapped.Select(r => Math.Log2(r.Scale) - Math.Floor(Math.Log2(r.Scale))).ToArray();
-        Assert.All(fractions, f => Assert.Equal(fractions[0], f, 9));
-        float mantissa = MathF.ScaleB((float)snapped[0].Scale, -MathF.ILogB((float)snapped[0].Scale));
-        Assert.All(snapped, r => Assert.Equal((float)r.Scale, MathF.ScaleB(mantissa, MathF.ILogB((float)r.Scale))));
-        Assert.True(Total(snapped) <= ShiftScaleGrid.MaxErrorGrowth * Total(free));
-        // The codes are the fixed-scale fit's for the chosen scale.
+        var grid = ShiftScaleGrid.Snap(free, c => rows[c], _ => null, pmin: 0);
+        // S = 2^(k/16), k the rounded mean of 16·log₂ s.
+        double k = Math.Round(free.Average(r => 16 * Math.Log2(r.Scale)), MidpointRounding.ToEven);
+        Assert.Equal(Math.Pow(2, k / 16), grid.Base, 12);
         for (int c = 0; c < rows.Length; c++)
-            Assert.Equal(ShiftFit.FitRow(rows[c], null, 0, snapped[c].Scale).Codes, snapped[c].Codes);
+        {
+            // The scale is the grid value of the code, one of the two around the free scale, and the codes are the fixed-scale fit's.
+            Assert.Equal(ShiftScaleGrid.Scale(grid.Base, grid.Codes[c]), grid.Results[c].Scale, 12);
+            double position = 16 * Math.Log2(free[c].Scale) - k;
+            Assert.InRange((double)grid.Codes[c], Math.Floor(position), Math.Floor(position) + 1);
+            var other = ShiftFit.FitRow(rows[c], null, 0, ShiftScaleGrid.Scale(grid.Base, grid.Codes[c] == (int)Math.Floor(position) ? grid.Codes[c] + 1 : grid.Codes[c] - 1));
+            Assert.True(grid.Results[c].FittedError <= other.FittedError);
+            Assert.Equal(ShiftFit.FitRow(rows[c], null, 0, grid.Results[c].Scale).Codes, grid.Results[c].Codes);
+            // At most 1/16 octave from the free scale, so the output error stays close to the free fit's.
+            Assert.True(grid.Results[c].FittedError <= free[c].FittedError * 1.5 + 1e-3, $"channel {c}: {grid.Results[c].FittedError} vs {free[c].FittedError}");
+        }
     }
 
     [Fact]

@@ -132,46 +132,44 @@ public static class ShiftFit
 }
 
 /// <summary>
-/// Power-of-two channel scales for a shift layer: every channel's scale becomes S·2^e[c] with one S per layer, so the
-/// requantisation multiplier sₓ·s[c]/s_y is one per layer and each channel keeps only an exponent (the per-channel
-/// multiplier of int8 would cost 4 bytes a channel; INQ and DeepShift likewise restrict scales to powers of two).
-/// S's fractional log₂ (the "phase" of the shared grid S·2^ℤ) is chosen among <see cref="Phases"/> evenly spaced values
-/// by the summed output error of the layer; for each phase every channel tries the two grid scales around its free fit
-/// and keeps the one with the lower output error, its codes re-fitted for that scale (<see cref="ShiftFit.FitRow"/>
-/// with a fixed scale). When even the best grid raises the layer's output error by more than
-/// <see cref="MaxErrorGrowth"/> over the free per-channel scales, the free fit is kept (and the layer keeps int8's
-/// per-channel multipliers in storage).
+/// A log-domain grid for the channel scales of a shift layer, so that each channel's scale costs one byte instead of
+/// int8's 32-bit multiplier and shift: s[c] = S·2^(i[c]/16) with one S per layer and a signed byte i[c] (16 steps an
+/// octave, ±8 octaves; the runtime turns it into the channel's requantisation multiplier, <c>ShiftRecord</c>). Every
+/// channel tries the two grid scales around its free least-squares scale (at most 1/32 octave, 2.2 %, away) and keeps
+/// the one with the lower output error, its codes re-fitted for that scale (<see cref="ShiftFit.FitRow"/> with a fixed
+/// scale) — the error is measured, not assumed. S = 2^(k/16) with k the rounded mean of 16·log₂ s[c]; channels beyond
+/// ±8 octaves of it take the nearest end of the grid.
 /// </summary>
 public static class ShiftScaleGrid
 {
-    /// <summary>Candidate phases of S in one octave.</summary>
-    public const int Phases = 8;
+    /// <summary>Grid steps per octave (the runtime's <c>ShiftRecord.StepsPerOctave</c>).</summary>
+    public const int StepsPerOctave = 16;
 
-    /// <summary>The largest ratio of the grid's summed output error to the free fit's that is accepted.</summary>
-    public const double MaxErrorGrowth = 1.25;
+    /// <summary>The refitted channels, the layer scale S and each channel's code i[c].</summary>
+    public sealed record Grid(ShiftFit.Result[] Results, double Base, sbyte[] Codes);
 
-    /// <summary>Refits <paramref name="free"/> (the per-channel fits) on the best shared grid; row c is <paramref name="row"/>(c).</summary>
-    public static ShiftFit.Result[] Snap(ShiftFit.Result[] free, Func<int, double[]> row, Func<int, double[]?> gram, int pmin)
+    /// <summary>Refits <paramref name="free"/> (the per-channel fits) on the grid; row c is <paramref name="row"/>(c).</summary>
+    public static Grid Snap(ShiftFit.Result[] free, Func<int, double[]> row, Func<int, double[]?> gram, int pmin)
     {
-        var logs = free.Select(r => Math.Log2(r.Scale)).ToArray();
-        ShiftFit.Result[]? best = null;
-        double bestError = double.PositiveInfinity;
-        for (int p = 0; p < Phases; p++)
+        var steps = free.Select(r => StepsPerOctave * Math.Log2(r.Scale)).ToArray();
+        double k = Math.Round(steps.Average(), MidpointRounding.ToEven);
+        double scaleBase = Math.Pow(2, k / StepsPerOctave);
+        var results = new ShiftFit.Result[free.Length];
+        var codes = new sbyte[free.Length];
+        Parallel.For(0, free.Length, c =>
         {
-            double phase = (double)p / Phases;
-            var fits = new ShiftFit.Result[free.Length];
-            Parallel.For(0, free.Length, c =>
+            int below = (int)Math.Clamp(Math.Floor(steps[c] - k), sbyte.MinValue, sbyte.MaxValue - 1);
+            ShiftFit.Result? best = null;
+            for (int i = below; i <= below + 1; i++)
             {
-                double below = Math.Floor(logs[c] - phase) + phase;
-                var lo = ShiftFit.FitRow(row(c), gram(c), pmin, Math.Pow(2, below));
-                var hi = ShiftFit.FitRow(row(c), gram(c), pmin, Math.Pow(2, below + 1));
-                fits[c] = lo.FittedError <= hi.FittedError ? lo : hi;
-            });
-            double error = Total(fits);
-            if (error < bestError) (best, bestError) = (fits, error);
-        }
-        return bestError <= MaxErrorGrowth * Total(free) ? best! : free;
+                var fit = ShiftFit.FitRow(row(c), gram(c), pmin, Scale(scaleBase, i));
+                if (best is null || fit.FittedError < best.FittedError) (best, codes[c]) = (fit, (sbyte)i);
+            }
+            results[c] = best!;
+        });
+        return new Grid(results, scaleBase, codes);
     }
 
-    static double Total(ShiftFit.Result[] fits) => fits.Sum(f => f.FittedError * f.Energy);
+    /// <summary>S·2^(i/16).</summary>
+    public static double Scale(double scaleBase, int code) => scaleBase * Math.Pow(2, (double)code / StepsPerOctave);
 }

@@ -69,8 +69,8 @@ internal sealed class ShiftGemmLowerer(string opType) : IQuantizedOpLowerer
     }
 
     /// <summary>
-    /// One row: the layer as a <see cref="ShiftRecord"/> (<see cref="ShiftRecordForm"/> decides exactly whether the
-    /// per-column multipliers, or the f32 output scales, are one value times powers of two); false when they are not.
+    /// One row: the layer as a <see cref="ShiftRecord"/> when <see cref="ShiftRecordForm"/> accepts it (scale codes whose
+    /// derived multipliers, or f32 output scales, agree with int8's); false otherwise.
     /// </summary>
     bool TryRecord(Node node, LoweringContext ctx, LinearForm f, QuantizedWeight w, QuantParams px, double[] sw, int[] bias, LoweredArg x, bool u8Out)
     {
@@ -80,20 +80,20 @@ internal sealed class ShiftGemmLowerer(string opType) : IQuantizedOpLowerer
         {
             var py = ctx.ActivationParams(f.Y)!;
             var (multiplier, shift) = QuantizedLowering.Multipliers(px, sw, py);
-            if (ShiftRecordForm.Requantisation(multiplier, shift) is not { } r) return false;
+            if (ShiftRecordForm.Requantisation(w, f.Alpha, px, py, multiplier, shift) is not { } r) return false;
             var act = ctx.FusedActivationOf(node);
             var rq = QuantizedLowering.Requant(py, ctx.TakeFusedActivation(node))!.Value;
             ctx.Emit(node, PlanCalls.ShiftGemvRecord, $"{what}→u8{f.BiasNote}{QuantizedLowering.ClampNote(act)}",
-                x, ctx.WeightsU8Unaligned(ShiftRecordForm.Record(w.Values, bias, biasBytes, r.Shifts)),
+                x, ctx.WeightsU8Unaligned(ShiftRecordForm.Record(w.Values, bias, biasBytes, w.ScaleCodes!)),
                 ctx.PersistentBytes(ShiftGemmU8.PreparedLength(f.K, f.N)), ctx.WriteU8(f.Y, py),
-                PlanArg.Int(f.K), PlanArg.Int(f.N), QuantizedLowering.RequantArg(rq), PlanArg.Int(r.Multiplier), PlanArg.Int(biasBytes), PlanArg.Bool(f.TransB));
+                PlanArg.Int(f.K), PlanArg.Int(f.N), QuantizedLowering.RequantArg(rq), PlanArg.Int(r.Multiplier), PlanArg.Int(r.Shift), PlanArg.Int(biasBytes), PlanArg.Bool(f.TransB));
             return true;
         }
-        if (ShiftRecordForm.Scales(sw.Select(s => (float)(px.Scale * s)).ToArray()) is not { } scales) return false;
+        if (ShiftRecordForm.ScaleBase(w, f.Alpha, px, sw.Select(s => (float)(px.Scale * s)).ToArray()) is not { } scaleBase) return false;
         ctx.Emit(node, PlanCalls.ShiftGemvToF32Record, $"{what}→f32{f.BiasNote}",
-            x, ctx.WeightsU8Unaligned(ShiftRecordForm.Record(w.Values, bias, biasBytes, scales.Exponents)),
+            x, ctx.WeightsU8Unaligned(ShiftRecordForm.Record(w.Values, bias, biasBytes, w.ScaleCodes!)),
             ctx.PersistentBytes(ShiftGemmU8.PreparedLength(f.K, f.N)), ctx.Write(f.Y),
-            PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node), PlanArg.Float(scales.Base), PlanArg.Int(biasBytes), PlanArg.Bool(f.TransB));
+            PlanArg.Int(f.K), PlanArg.Int(f.N), ctx.FusedActivation(node), PlanArg.Float(scaleBase), PlanArg.Int(biasBytes), PlanArg.Bool(f.TransB));
         return true;
     }
 }
