@@ -17,7 +17,6 @@ public static class CanonicalPipeline
         new RemoveIdentity(),   // Identity/Dropout are no-ops at inference; removing them exposes producer → consumer pairs
         new ConstantFolding(),  // Constant nodes and constant subgraphs (Unsqueeze axes, shape arithmetic) become initializers
         new FoldBatchNorm(),    // BN after Conv/Gemm/MatMul disappears into the weights
-        new PointwiseConvToGemm(), // a 1×1 Conv of a 1×1 map (SE excitation) is a Gemm: GEMV kernels, any quantised precision
         new FuseActivation(),   // last: producers are final, so each activation lands in the right kernel epilogue
     ];
 

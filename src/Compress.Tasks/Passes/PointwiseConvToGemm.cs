@@ -10,7 +10,8 @@ using Graph = Compress.Tasks.Graph.Graph;
 /// Flatten(axis 1) → Gemm(transB = 1, the weight reshaped to [M, C], the bias as C) → Unsqueeze(axes 2, 3), so it runs
 /// on the GEMV kernels and every precision that handles Gemm handles it (a Gemm may end in any activation; the
 /// quantised Conv kernels requantise with a clamp only). The Gemm keeps the Conv's name (so LayerOverrides, Exclude
-/// and the reports still name it); the Flatten and Unsqueeze are aliases at run time.
+/// and the reports still name it) and any fused activation; the Flatten and Unsqueeze are aliases at run time. Runs after
+/// canonicalisation, for shift layers only (<c>ModelCompiler</c>).
 /// </summary>
 public sealed class PointwiseConvToGemm : IGraphPass
 {
@@ -30,7 +31,9 @@ public sealed class PointwiseConvToGemm : IGraphPass
             var nodes = new List<Node>
             {
                 Node.Create(Sibling(node, "Flatten"), "Flatten", [node.Input(0)], [flat], [new("axis", AttributeValue.Of(1L))]),
-                Node.Create(node.Name, "Gemm", node.HasInput(2) ? [flat, weight, node.Input(2)] : [flat, weight], [product], [new("transB", AttributeValue.Of(1L))]),
+                // A fused activation (FuseActivation's attributes) is element-wise: it moves to the Gemm.
+                Node.Create(node.Name, "Gemm", node.HasInput(2) ? [flat, weight, node.Input(2)] : [flat, weight], [product],
+                    [new("transB", AttributeValue.Of(1L)), .. node.Attributes.Where(a => a.Key.StartsWith("compress.", StringComparison.Ordinal))]),
             };
             if (graph.Info.DefaultOpset >= 13)
             {
