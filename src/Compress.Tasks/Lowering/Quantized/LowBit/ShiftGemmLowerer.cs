@@ -19,7 +19,7 @@ internal sealed class ShiftGemmLowerer(string opType) : IQuantizedOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.ShiftGemvRecord, PlanCalls.ShiftGemvToF32Record, PlanCalls.ShiftGemv, PlanCalls.ShiftGemm, PlanCalls.ShiftGemvToF32, PlanCalls.ShiftGemmToF32];
 
-    public string Notes => "as int8 " + opType + "; weights 0 or ±2^p·s (p ≤ 6) as 4-bit codes; u8 out when an int8 node reads it, else f32; one row with power-of-two column scales: a compact record prepared on the first run";
+    public string Notes => "as int8 " + opType + "; weights 0 or ±2^p·s (p ≤ 6) as 4-bit codes; u8 out when an int8 node reads it, else f32; one row with scale codes: a compact record (codes, int16/int32 bias, a scale code byte per column) prepared on the first run";
 
     public string? TryLower(Node node, LoweringContext ctx)
     {
