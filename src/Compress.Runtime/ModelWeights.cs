@@ -8,7 +8,8 @@ namespace Compress.Runtime;
 /// <summary>
 /// A model's constants: the raw little-endian blob embedded in the user's assembly, copied once per process into a
 /// pinned, 64-byte-aligned buffer that lives as long as the process, and viewed as floats, bytes or ints.
-/// Tensor offsets in the blob are multiples of 64 bytes, so every tensor starts on a cache line.
+/// Tensor offsets in the blob are multiples of 64 bytes, so every tensor starts on a cache line (except shift records,
+/// which kernels read once, byte by byte: <see cref="Kernels.ShiftRecord"/>).
 /// </summary>
 public sealed class ModelWeights
 {

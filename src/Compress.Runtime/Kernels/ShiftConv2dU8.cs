@@ -70,5 +70,73 @@ public static class ShiftConv2dU8
         QDepthwiseConv2dU8S8.Run(x, weights, bias, multiplier, shift, y, scratch[Align64(values)..], s, inZeroPoint, rq);
     }
 
+    /// <summary>
+    /// Bytes of the prepared buffer of <see cref="RunRecord"/> (or <see cref="RunDepthwiseRecord"/> with
+    /// <paramref name="depthwise"/>): the tag, the packed s8 weights, and int32 bias, multiplier and shift per channel.
+    /// </summary>
+    public static int PreparedLength(in Conv2dShape shape, bool depthwise) =>
+        checked(ShiftRecord.HeaderBytes + Align64(depthwise ? QDepthwiseConv2dU8S8.PackedWeightsLength(shape) : QConv2dU8S8.PackedWeightsLength(shape))
+            + 3 * Align64(4 * shape.OutChannels));
+
+    /// <summary>
+    /// <see cref="QConv2dU8S8.Run"/> on a layer stored as a <see cref="ShiftRecord"/> (ONNX-order codes, int16 or int32
+    /// bias, a scale code per channel; <paramref name="multiplier"/> and <paramref name="shift"/> the layer's requantisation,
+    /// channel c's is <see cref="ShiftRecord.ChannelMultiplier"/> of them). The first call
+    /// on an instance fills <paramref name="prepared"/> (arena memory no other step uses) with the int8 kernel's
+    /// packed weights and per-channel int32 parameters; every call then runs the int8 convolution on them, so the
+    /// codes are not expanded again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
+    public static void RunRecord(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, Span<byte> scratch,
+        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int shift, int biasBytes) =>
+        RunPrepared(x, record, prepared, y, scratch, s, inZeroPoint, rq, multiplier, shift, biasBytes, depthwise: false);
+
+    /// <summary><see cref="RunRecord"/> for a depthwise layer (<see cref="QDepthwiseConv2dU8S8.Run"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
+    public static void RunDepthwiseRecord(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, Span<byte> scratch,
+        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int shift, int biasBytes) =>
+        RunPrepared(x, record, prepared, y, scratch, s, inZeroPoint, rq, multiplier, shift, biasBytes, depthwise: true);
+
+    /// <summary>
+    /// Fills a prepared buffer from a record (see <see cref="RunRecord"/>): decodes the values, packs them as the int8
+    /// kernel does, widens the bias, derives each channel's multiplier and shift from its scale code, then writes the tag.
+    /// </summary>
+    public static void Prepare(ReadOnlySpan<byte> record, Span<byte> prepared, in Conv2dShape s, int multiplier, int shift, int biasBytes, bool depthwise)
+    {
+        int values = s.WeightLength, channels = s.OutChannels;
+        Guard.AtLeast(record.Length, ShiftRecord.Length(values, channels, biasBytes), nameof(record));
+        Guard.AtLeast(prepared.Length, PreparedLength(s, depthwise), nameof(prepared));
+        int packedLength = depthwise ? QDepthwiseConv2dU8S8.PackedWeightsLength(s) : QConv2dU8S8.PackedWeightsLength(s);
+        var w = new sbyte[values]; // once per instance and layer
+        ShiftRecord.ReadValues(record, w);
+        var packed = MemoryMarshal.Cast<byte, sbyte>(prepared.Slice(ShiftRecord.HeaderBytes, packedLength));
+        if (depthwise) QDepthwiseConv2dU8S8.PackWeights(w, s, packed);
+        else QConv2dU8S8.PackWeights(w, s, packed);
+        int at = ParametersAt(s, depthwise), section = Align64(4 * channels);
+        ShiftRecord.ReadBias(record, values, biasBytes, ShiftRecord.Ints(prepared, at, channels));
+        Span<int> mult = ShiftRecord.Ints(prepared, at + section, channels), shifts = ShiftRecord.Ints(prepared, at + 2 * section, channels);
+        ShiftRecord.ReadPerChannel(record, values, biasBytes, shifts);
+        for (int c = 0; c < channels; c++) (mult[c], shifts[c]) = ShiftRecord.ChannelMultiplier(multiplier, shift, shifts[c]);
+        ShiftRecord.MarkPrepared(prepared);
+    }
+
+    private static void RunPrepared(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, Span<byte> scratch,
+        in Conv2dShape s, int inZeroPoint, in Requant rq, int multiplier, int shift, int biasBytes, bool depthwise)
+    {
+        Guard.AtLeast(prepared.Length, PreparedLength(s, depthwise), nameof(prepared));
+        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, s, multiplier, shift, biasBytes, depthwise);
+        int packedLength = depthwise ? QDepthwiseConv2dU8S8.PackedWeightsLength(s) : QConv2dU8S8.PackedWeightsLength(s);
+        var weights = MemoryMarshal.Cast<byte, sbyte>(prepared.Slice(ShiftRecord.HeaderBytes, packedLength));
+        int at = ParametersAt(s, depthwise), channels = s.OutChannels, section = Align64(4 * channels);
+        ReadOnlySpan<int> bias = ShiftRecord.Ints(prepared, at, channels), mult = ShiftRecord.Ints(prepared, at + section, channels),
+            shifts = ShiftRecord.Ints(prepared, at + 2 * section, channels);
+        if (depthwise) QDepthwiseConv2dU8S8.Run(x, weights, bias, mult, shifts, y, scratch, s, inZeroPoint, rq);
+        else QConv2dU8S8.Run(x, weights, bias, mult, shifts, y, scratch, s, inZeroPoint, rq);
+    }
+
+    /// <summary>Byte offset of the bias section of a prepared buffer (multiplier and shift follow, one cache-line-aligned section each).</summary>
+    private static int ParametersAt(in Conv2dShape s, bool depthwise) =>
+        ShiftRecord.HeaderBytes + Align64(depthwise ? QDepthwiseConv2dU8S8.PackedWeightsLength(s) : QConv2dU8S8.PackedWeightsLength(s));
+
     private static int Align64(int bytes) => checked((bytes + 63) & ~63);
 }

@@ -194,6 +194,78 @@ public static partial class ShiftGemmU8
     }
 
     /// <summary>
+    /// Bytes of the prepared buffer of <see cref="GemvRecord"/> and <see cref="GemvToF32Record"/>: the tag, <see cref="Pack"/>'s
+    /// codes, then int32 bias, multiplier (f32 scale) and shift (exponent) per column.
+    /// </summary>
+    public static int PreparedLength(int k, int n) =>
+        checked(ShiftRecord.HeaderBytes + ShiftRecord.Align64(PackedLength(k, n)) + 3 * ShiftRecord.Align64(4 * n));
+
+    /// <summary>
+    /// <see cref="Gemv"/> on a layer stored as a <see cref="ShiftRecord"/> (B's values in ONNX order, <paramref name="transposed"/>
+    /// as Gemm's transB; int16 or int32 bias; a scale code per column, <paramref name="multiplier"/> and <paramref name="shift"/>
+    /// the layer's requantisation, column j's <see cref="ShiftRecord.ChannelMultiplier"/> of them). The first call on an instance fills <paramref name="prepared"/> with <see cref="Pack"/>'s codes and the
+    /// int32 parameters; every call then runs <see cref="Gemv"/> on them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
+    public static void GemvRecord(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<byte> y, int k, int n,
+        in Requant rq, int multiplier, int shift, int biasBytes, bool transposed)
+    {
+        Guard.AtLeast(prepared.Length, PreparedLength(k, n), nameof(prepared));
+        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, k, n, transposed, biasBytes, multiplier, shift, scaleBase: 0, toF32: false);
+        int at = ParametersAt(k, n), section = ShiftRecord.Align64(4 * n);
+        Gemv(x, prepared.Slice(ShiftRecord.HeaderBytes, PackedLength(k, n)), ShiftRecord.Ints(prepared, at, n), ShiftRecord.Ints(prepared, at + section, n),
+            ShiftRecord.Ints(prepared, at + 2 * section, n), y, k, n, rq);
+    }
+
+    /// <summary>
+    /// <see cref="GemvToF32"/> on a <see cref="ShiftRecord"/>: column j's output scale is
+    /// <see cref="ShiftRecord.ChannelScale"/>(<paramref name="scaleBase"/>, code j); prepared on the first call as <see cref="GemvRecord"/> is.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // see README: keeps Dynamic PGO from inlining kernels into the caller
+    public static void GemvToF32Record(ReadOnlySpan<byte> x, ReadOnlySpan<byte> record, Span<byte> prepared, Span<float> y, int k, int n,
+        FusedActivation act, float scaleBase, int biasBytes, bool transposed)
+    {
+        Guard.AtLeast(prepared.Length, PreparedLength(k, n), nameof(prepared));
+        if (!ShiftRecord.IsPrepared(prepared)) Prepare(record, prepared, k, n, transposed, biasBytes, multiplier: 0, shift: 0, scaleBase, toF32: true);
+        int at = ParametersAt(k, n), section = ShiftRecord.Align64(4 * n);
+        GemvToF32(x, prepared.Slice(ShiftRecord.HeaderBytes, PackedLength(k, n)), ShiftRecord.Ints(prepared, at, n),
+            MemoryMarshal.Cast<int, float>(ShiftRecord.Ints(prepared, at + section, n)), y, k, n, act);
+    }
+
+    /// <summary>
+    /// Fills a prepared buffer from a record: <see cref="Pack"/>'s codes, the bias widened to int32, then from each
+    /// column's scale code either its multiplier and shift (<paramref name="toF32"/> false) or its f32 output scale, then the tag.
+    /// </summary>
+    public static void Prepare(ReadOnlySpan<byte> record, Span<byte> prepared, int k, int n, bool transposed, int biasBytes,
+        int multiplier, int shift, float scaleBase, bool toF32)
+    {
+        int values = checked(k * n);
+        Guard.AtLeast(record.Length, ShiftRecord.Length(values, n, biasBytes), nameof(record));
+        Guard.AtLeast(prepared.Length, PreparedLength(k, n), nameof(prepared));
+        var b = new sbyte[values]; // once per instance and layer
+        ShiftRecord.ReadValues(record, b);
+        int at = ParametersAt(k, n), section = ShiftRecord.Align64(4 * n);
+        Span<int> bias = ShiftRecord.Ints(prepared, at, n), third = ShiftRecord.Ints(prepared, at + section, n),
+            fourth = ShiftRecord.Ints(prepared, at + 2 * section, n);
+        Pack(b, transposed, k, n, prepared.Slice(ShiftRecord.HeaderBytes, PackedLength(k, n)));
+        ShiftRecord.ReadBias(record, values, biasBytes, bias);
+        ShiftRecord.ReadPerChannel(record, values, biasBytes, fourth);
+        if (toF32)
+        {
+            var scale = MemoryMarshal.Cast<int, float>(third);
+            for (int j = 0; j < n; j++) scale[j] = ShiftRecord.ChannelScale(scaleBase, fourth[j]);
+        }
+        else
+        {
+            for (int j = 0; j < n; j++) (third[j], fourth[j]) = ShiftRecord.ChannelMultiplier(multiplier, shift, fourth[j]);
+        }
+        ShiftRecord.MarkPrepared(prepared);
+    }
+
+    /// <summary>Byte offset of the bias section of a prepared buffer; multiplier (f32 scale) and shift (exponent) follow.</summary>
+    static int ParametersAt(int k, int n) => ShiftRecord.HeaderBytes + ShiftRecord.Align64(PackedLength(k, n));
+
+    /// <summary>
     /// <see cref="Gemv"/> computed without a multiplication: each product is x[k] &lt;&lt; p added or subtracted
     /// (ShiftAddNet's shift layer; <c>vpsllvd</c> on 16 or 8 columns at a time). Same layout and result, bit for bit;
     /// slower on x86 than the int8 dot-product path (docs/low-bit.md has the measurement).

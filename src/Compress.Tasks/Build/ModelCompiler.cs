@@ -79,6 +79,10 @@ public static class ModelCompiler
         // Pruning rewrites the canonical graph before lowering and quantisation: everything after sees (and exports) the pruned model.
         var pruning = Prune(options, shaped, canonical, log);
         if (pruning is not null) canonical = pruning.Graph;
+        // Shift layers run 1×1 Convs of 1×1 maps (an SE block's excitation) as Gemms, so a Sigmoid-ended one is quantised
+        // too (the quantised Conv kernels requantise with a clamp only). Other modes keep the Conv: the fp32 GEMV pads
+        // its columns to 16, which would grow their weights.
+        if (options.Quantize is not null && UsesShift(options)) canonical = Graph.ShapeInference.Run(new PointwiseConvToGemm().Run(canonical, log));
 
         var source = Provenance(options.ModelPath, loaded.Graph.Info);
         var loweringOptions = new LoweringOptions
@@ -172,6 +176,14 @@ public static class ModelCompiler
         using var data = options.CalibrationData is null ? null
             : CalibrationData.Open(options.CalibrationData, ModelLowering.Lower(canonical, LoweringOptions.ForClass("PruneProbe")).Plan);
         return Pruner.Run(canonical, prune, data, log, source);
+    }
+
+    /// <summary>True when some layer may get shift weights (<c>Quantize="Shift"</c>, or a LayerOverrides entry asking for it).</summary>
+    static bool UsesShift(CompressOptions options)
+    {
+        var quantize = QuantizeOptions.FromMetadata(options.Quantize!, options.Exclude, options.Int4BlockSize,
+            options.ShiftBits, options.BinaryActivations, options.LayerOverrides);
+        return quantize.Mode == QuantizeMode.Shift || quantize.LayerOverrides.Any(o => o.Value == NodePrecision.Shift);
     }
 
     /// <summary>Calibrates (static int8) and decides every node's precision.</summary>

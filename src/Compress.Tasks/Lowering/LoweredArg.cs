@@ -24,5 +24,9 @@ public abstract record LoweredArg
     /// Kernel scratch: <paramref name="Length"/> arena elements of <paramref name="ElementType"/> (null: floats; <c>"u8"</c>:
     /// bytes) live from the first to the last step that names <paramref name="Id"/>.
     /// </summary>
-    internal sealed record Scratch(int Id, int Length, string? ElementType = null) : LoweredArg;
+    internal sealed record Scratch(int Id, int Length, string? ElementType = null) : LoweredArg
+    {
+        /// <summary>Live over the whole plan (its contents persist between runs), not just between the steps naming it.</summary>
+        public bool Persistent { get; init; }
+    }
 }

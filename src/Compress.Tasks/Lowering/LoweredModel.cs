@@ -5,7 +5,7 @@ namespace Compress.Tasks.Lowering;
 
 /// <summary>The lowering's result: the plan and the weights blob its <c>weights</c> spans point into.</summary>
 /// <param name="Plan">The plan (write it with <see cref="PlanJsonWriter"/>).</param>
-/// <param name="Weights">Little-endian constants, every tensor at a 64-byte-aligned offset; embed as <c>Plan.Weights.Resource</c>.</param>
+/// <param name="Weights">Little-endian constants, every tensor at a 64-byte-aligned offset (shift records unaligned); embed as <c>Plan.Weights.Resource</c>.</param>
 /// <remarks>
 /// <see cref="ValueLocations"/>, <see cref="ValueReadyAfterStep"/> and <see cref="U8ValueLocations"/> are build-time facts for tools that watch the
 /// plan run (calibration, per-layer error); they stay in memory and are never written into the plan JSON.

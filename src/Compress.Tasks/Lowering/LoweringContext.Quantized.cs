@@ -93,6 +93,17 @@ public sealed partial class LoweringContext
     /// <summary>Arena scratch of <paramref name="bytes"/> bytes (a <c>u8</c> span; empty for 0), alive for the steps that pass it.</summary>
     public LoweredArg ScratchBytes(int bytes) => bytes <= 0 ? PlanArg.Empty : new LoweredArg.Scratch(_nextScratchId++, bytes, SpanArg.U8);
 
+    /// <summary>Bytes in the weights blob right after the previous tensor, unaligned (<see cref="WeightsBuilder.AddU8Unaligned"/>).</summary>
+    public LoweredArg WeightsU8Unaligned(ReadOnlySpan<byte> data) =>
+        data.Length == 0 ? PlanArg.Empty : PlanArg.Weights(_weights.AddU8Unaligned(data), data.Length, SpanArg.U8);
+
+    /// <summary>
+    /// Arena bytes that keep their contents from one run to the next: live over the whole plan, so no other buffer
+    /// shares them (a shift layer's prepared weights, filled on the instance's first run).
+    /// </summary>
+    public LoweredArg PersistentBytes(int bytes) =>
+        bytes <= 0 ? PlanArg.Empty : new LoweredArg.Scratch(_nextScratchId++, bytes, SpanArg.U8) { Persistent = true };
+
     /// <summary>Signed bytes (packed int8 weights) in the weights blob.</summary>
     public LoweredArg WeightsI8(ReadOnlySpan<sbyte> data) =>
         data.Length == 0 ? PlanArg.Empty : PlanArg.Weights(_weights.AddI8(data), data.Length, SpanArg.I8);

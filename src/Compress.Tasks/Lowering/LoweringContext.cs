@@ -336,6 +336,12 @@ public sealed partial class LoweringContext
                                 $"Step {s} ({_steps[s].Node}) reads '{v.Name}' before any step writes it.");
                         Touch(groupBuffer, g, Bytes(g.Length, g.ElementType), s);
                         break;
+                    case LoweredArg.Scratch { Persistent: true } sc when !scratchBuffer.ContainsKey(sc.Id):
+                        scratchBuffer[sc.Id] = buffers.Count;
+                        buffers.Add(new ArenaPlanner.Buffer(Bytes(sc.Length, sc.ElementType), 0, _steps.Count - 1));
+                        break;
+                    case LoweredArg.Scratch { Persistent: true }:
+                        break;
                     case LoweredArg.Scratch sc:
                         Touch(scratchBuffer, sc.Id, Bytes(sc.Length, sc.ElementType), s);
                         break;

@@ -4,7 +4,8 @@ using System.Security.Cryptography;
 namespace Compress.Tasks.Lowering;
 
 /// <summary>
-/// Builds the weights blob: every tensor little-endian at a 64-byte-aligned byte offset, identical tensors stored
+/// Builds the weights blob: every tensor little-endian at a 64-byte-aligned byte offset (shift records: unaligned, see
+/// <see cref="AddU8Unaligned"/>), identical tensors stored
 /// once (compared by content: a SHA-256 key, then the bytes).
 /// </summary>
 internal sealed class WeightsBuilder
@@ -35,6 +36,13 @@ internal sealed class WeightsBuilder
     /// <summary>Adds bytes; returns their offset (the <c>u8</c> view).</summary>
     public int AddU8(ReadOnlySpan<byte> data) => Add(data.ToArray());
 
+    /// <summary>
+    /// Adds bytes right after the previous tensor, without alignment; returns their offset. For data a kernel reads
+    /// once, byte by byte (a shift layer's record, prepared into aligned arena memory on first use), where padding to
+    /// a cache line would cost more than the data on small layers.
+    /// </summary>
+    public int AddU8Unaligned(ReadOnlySpan<byte> data) => Add(data.ToArray(), alignment: 1);
+
     /// <summary>Adds unsigned 16-bit integers; returns their offset in ushorts (the <c>u16</c> view).</summary>
     public int AddU16(ReadOnlySpan<ushort> data)
     {
@@ -51,7 +59,7 @@ internal sealed class WeightsBuilder
         return Add(bytes) / sizeof(int);
     }
 
-    int Add(byte[] bytes)
+    int Add(byte[] bytes, int alignment = AlignmentBytes)
     {
         Added++;
         string key = Convert.ToHexString(SHA256.HashData(bytes));
@@ -59,7 +67,7 @@ internal sealed class WeightsBuilder
             foreach (var (offset, length) in candidates)
                 if (length == bytes.Length && _blob.GetBuffer().AsSpan(offset, length).SequenceEqual(bytes))
                     return offset;
-        int aligned = checked((int)((_blob.Length + AlignmentBytes - 1) / AlignmentBytes * AlignmentBytes));
+        int aligned = checked((int)((_blob.Length + alignment - 1) / alignment * alignment));
         _blob.SetLength(aligned);
         _blob.Position = aligned;
         _blob.Write(bytes);

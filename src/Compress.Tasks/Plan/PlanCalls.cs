@@ -71,7 +71,8 @@ public static class PlanCalls
     /// <summary>Every int8/int4 and sub-8-bit call name (what a quantised plan can contain besides <see cref="All"/>).</summary>
     public static IReadOnlyList<string> Quantized { get; } =
         [Quantize, Dequantize, QGemv, QGemm, QGemvToF32, QGemmToF32, SparseQGemv, SparseQGemm, SparseQGemvToF32, SparseQGemmToF32, QGemvDynamic, QConv2d, QDepthwiseConv2d, MaxPoolU8, GlobalAveragePoolU8, QBinary, GemvI4,
-         ShiftGemv, ShiftGemm, ShiftGemvToF32, ShiftGemmToF32, ShiftConv2d, ShiftDepthwiseConv2d, TernaryGemv, BinaryGemv, XnorGemv];
+         ShiftGemv, ShiftGemm, ShiftGemvToF32, ShiftGemmToF32, ShiftConv2d, ShiftDepthwiseConv2d,
+         ShiftGemvRecord, ShiftGemvToF32Record, ShiftConv2dRecord, ShiftDepthwiseConv2dRecord, TernaryGemv, BinaryGemv, XnorGemv];
 
     // ───────────── sub-8-bit kernels (docs/low-bit.md) ─────────────
 
@@ -81,13 +82,18 @@ public static class PlanCalls
     public const string ShiftGemmToF32 = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.GemmToF32)}";
     public const string ShiftConv2d = $"Kernels.{nameof(ShiftConv2dU8)}.{nameof(ShiftConv2dU8.Run)}";
     public const string ShiftDepthwiseConv2d = $"Kernels.{nameof(ShiftConv2dU8)}.{nameof(ShiftConv2dU8.RunDepthwise)}";
+    public const string ShiftGemvRecord = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.GemvRecord)}";
+    public const string ShiftGemvToF32Record = $"Kernels.{nameof(ShiftGemmU8)}.{nameof(ShiftGemmU8.GemvToF32Record)}";
+    public const string ShiftConv2dRecord = $"Kernels.{nameof(ShiftConv2dU8)}.{nameof(ShiftConv2dU8.RunRecord)}";
+    public const string ShiftDepthwiseConv2dRecord = $"Kernels.{nameof(ShiftConv2dU8)}.{nameof(ShiftConv2dU8.RunDepthwiseRecord)}";
     public const string TernaryGemv = $"Kernels.{nameof(TernaryGemmF32)}.{nameof(TernaryGemmF32.Gemv)}";
     public const string BinaryGemv = $"Kernels.{nameof(BinaryGemmF32)}.{nameof(BinaryGemmF32.Gemv)}";
     public const string XnorGemv = $"Kernels.{nameof(XnorGemmF32)}.{nameof(XnorGemmF32.Gemv)}";
 
     /// <summary>Every sub-8-bit call name above (shift, ternary, binary, fully binary).</summary>
     public static IReadOnlyList<string> LowBit { get; } =
-        [ShiftGemv, ShiftGemm, ShiftGemvToF32, ShiftGemmToF32, ShiftConv2d, ShiftDepthwiseConv2d, TernaryGemv, BinaryGemv, XnorGemv];
+        [ShiftGemv, ShiftGemm, ShiftGemvToF32, ShiftGemmToF32, ShiftConv2d, ShiftDepthwiseConv2d,
+         ShiftGemvRecord, ShiftGemvToF32Record, ShiftConv2dRecord, ShiftDepthwiseConv2dRecord, TernaryGemv, BinaryGemv, XnorGemv];
 
     /// <summary>Names of the <c>new</c> struct types a plan can build.</summary>
     public static class Structs

@@ -75,6 +75,15 @@ public sealed record QuantizedWeight(string Name, ImmutableArray<long> Dims, sby
     /// </summary>
     public float[]? NegativeScales { get; init; }
 
+    /// <summary>
+    /// Shift weights on a log-domain scale grid (<c>ShiftScaleGrid</c>): Scales[c] = (float)(<see cref="ScaleCodeBase"/>·2^(ScaleCodes[c]/16)),
+    /// so a channel's scale is stored as one signed byte (<c>ShiftRecord</c>); null otherwise.
+    /// </summary>
+    public sbyte[]? ScaleCodes { get; init; }
+
+    /// <summary>The layer scale of <see cref="ScaleCodes"/>.</summary>
+    public double ScaleCodeBase { get; init; }
+
     /// <summary>The real values Scales·Values in the ONNX layout of the original weight (what the quantised kernel multiplies by).</summary>
     public float[] Dequantize() => WeightQuantizer.Dequantize(this);
 }

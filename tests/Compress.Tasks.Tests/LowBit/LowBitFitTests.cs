@@ -36,6 +36,31 @@ public class LowBitFitTests
     }
 
     [Fact]
+    public void Shift_scale_grid_puts_every_channel_scale_at_a_code_near_its_free_fit()
+    {
+        var rng = new Random(7);
+        // Channels whose magnitudes differ by arbitrary factors.
+        var rows = Enumerable.Range(0, 12).Select(c => Enumerable.Range(0, 20).Select(_ => (rng.NextDouble() - 0.5) * (0.3 + c * 0.77)).ToArray()).ToArray();
+        var free = rows.Select(r => ShiftFit.FitRow(r, null, pmin: 0)).ToArray();
+        var grid = ShiftScaleGrid.Snap(free, c => rows[c], _ => null, pmin: 0);
+        // S = 2^(k/16), k the rounded mean of 16·log₂ s.
+        double k = Math.Round(free.Average(r => 16 * Math.Log2(r.Scale)), MidpointRounding.ToEven);
+        Assert.Equal(Math.Pow(2, k / 16), grid.Base, 12);
+        for (int c = 0; c < rows.Length; c++)
+        {
+            // The scale is the grid value of the code, one of the two around the free scale, and the codes are the fixed-scale fit's.
+            Assert.Equal(ShiftScaleGrid.Scale(grid.Base, grid.Codes[c]), grid.Results[c].Scale, 12);
+            double position = 16 * Math.Log2(free[c].Scale) - k;
+            Assert.InRange((double)grid.Codes[c], Math.Floor(position), Math.Floor(position) + 1);
+            var other = ShiftFit.FitRow(rows[c], null, 0, ShiftScaleGrid.Scale(grid.Base, grid.Codes[c] == (int)Math.Floor(position) ? grid.Codes[c] + 1 : grid.Codes[c] - 1));
+            Assert.True(grid.Results[c].FittedError <= other.FittedError);
+            Assert.Equal(ShiftFit.FitRow(rows[c], null, 0, grid.Results[c].Scale).Codes, grid.Results[c].Codes);
+            // At most 1/16 octave from the free scale, so the output error stays close to the free fit's.
+            Assert.True(grid.Results[c].FittedError <= free[c].FittedError * 1.5 + 1e-3, $"channel {c}: {grid.Results[c].FittedError} vs {free[c].FittedError}");
+        }
+    }
+
+    [Fact]
     public void Shift_refit_and_flips_lower_the_output_error_on_correlated_inputs()
     {
         var rng = new Random(3);

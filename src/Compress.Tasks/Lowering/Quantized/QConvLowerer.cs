@@ -46,8 +46,15 @@ internal sealed class QConvLowerer : IQuantizedOpLowerer
     /// emits <paramref name="call"/> (or <paramref name="depthwiseCall"/>) with the weights <paramref name="encode"/> stores.
     /// Returns why the node stays fp32, or null when it was lowered.
     /// </summary>
+    /// <summary>A compact storage form's step: call, comment, stored record, prepared arena bytes, kernel scratch, layer multiplier, bias width.</summary>
+    internal sealed record RecordStep(string Call, string Note, LoweredArg Record, LoweredArg Prepared, int ScratchBytes, int Multiplier, int Shift, int BiasBytes);
+
+    /// <summary>The compact form of a layer (folded bias, per-channel multiplier and shift given), or null when it does not apply.</summary>
+    internal delegate RecordStep? RecordEncoder(QuantizedWeight w, Runtime.Conv2dShape shape, bool depthwise, int[] bias, int[] multiplier, int[] shift,
+        QuantParams x, QuantParams y, LoweringContext ctx);
+
     internal static string? Lower(Node node, LoweringContext ctx, Func<QuantizedWeight, string?>? check, string call, string depthwiseCall,
-        string kernelNote, WeightEncoder encode)
+        string kernelNote, WeightEncoder encode, RecordEncoder? record = null)
     {
         string x = node.Input(0), y = node.Output0;
         var (shape, win, _, depthwise) = ConvLowerer.Resolve(node, ctx);
@@ -66,12 +73,22 @@ internal sealed class QConvLowerer : IQuantizedOpLowerer
         var sums = new int[m];
         if (depthwise) QDepthwiseConv2dU8S8.WeightSums(w.Values, shape, sums);
         else QConv2dU8S8.WeightSums(w.Values, shape, sums);
-        var (weights, scratch) = encode(w, shape, depthwise, ctx);
         var (multiplier, shift) = QuantizedLowering.Multipliers(px, sw, py);
+        var bias = QuantizedLowering.FoldBias(biasValues, px, sw, sums);
+        if (record?.Invoke(w, shape, depthwise, bias, multiplier, shift, px, py, ctx) is { } r)
+        {
+            ctx.TakeFusedActivation(node);
+            ctx.Emit(node, r.Call,
+                $"{ConvLowerer.Describe(shape, depthwise)} {win.Describe()} {r.Note}{(biasValues is null ? "" : ", bias")}{QuantizedLowering.ClampNote(act)}",
+                xArg, r.Record, r.Prepared, ctx.WriteU8(y, py), ctx.ScratchBytes(r.ScratchBytes),
+                StructArgs.Conv(shape), PlanArg.Int(px.ZeroPoint), QuantizedLowering.RequantArg(rq), PlanArg.Int(r.Multiplier), PlanArg.Int(r.Shift), PlanArg.Int(r.BiasBytes));
+            return null;
+        }
+        var (weights, scratch) = encode(w, shape, depthwise, ctx);
         ctx.TakeFusedActivation(node);
         ctx.Emit(node, depthwise ? depthwiseCall : call,
             $"{ConvLowerer.Describe(shape, depthwise)} {win.Describe()} {kernelNote}{(biasValues is null ? "" : ", bias")}{QuantizedLowering.ClampNote(act)}",
-            xArg, weights, ctx.WeightsI32(QuantizedLowering.FoldBias(biasValues, px, sw, sums)),
+            xArg, weights, ctx.WeightsI32(bias),
             ctx.WeightsI32(multiplier), ctx.WeightsI32(shift), ctx.WriteU8(y, py), ctx.ScratchBytes(scratch),
             StructArgs.Conv(shape), PlanArg.Int(px.ZeroPoint), QuantizedLowering.RequantArg(rq));
         return null;

@@ -166,8 +166,10 @@ public static class MixedPrecisionPlanner
         var results = new ShiftFit.Result[rows.Channels];
         int perGroup = input is null ? rows.Channels : rows.Channels / input.Groups;
         bool fitted = input is not null && input.Rows > 0 && input.K == rows.K;
-        Parallel.For(0, rows.Channels, c =>
-            results[c] = ShiftFit.FitRow(rows.Row(w, c), fitted ? input!.Gram(c / perGroup) : null, pmin));
+        double[]? Gram(int c) => fitted ? input!.Gram(c / perGroup) : null;
+        Parallel.For(0, rows.Channels, c => results[c] = ShiftFit.FitRow(rows.Row(w, c), Gram(c), pmin));
+        var grid = ShiftScaleGrid.Snap(results, c => rows.Row(w, c), Gram, pmin);
+        results = grid.Results;
         var scales = results.Select(r => (float)r.Scale).ToArray();
         var values = rows.ToLayout(results.Select(r => r.Codes).ToArray());
         double Mean(Func<ShiftFit.Result, double> f) => results.Average(f);
@@ -175,9 +177,14 @@ public static class MixedPrecisionPlanner
             .OrderBy(g => g.Key).Select(g => $"2^{g.Key}: {100.0 * g.Count() / values.Length:0}%");
         string note = FormattableString.Invariant(
             $"w ≈ ±2^p·s, p ∈ [{pmin}, 6] ({string.Join(", ", exponents)}, zero {100.0 * values.Count(v => v == 0) / values.Length:0}%); ") +
-            (fitted ? FormattableString.Invariant($"log-domain rounding error {Mean(r => r.RoundedError):P2} of the output → {Mean(r => r.FittedError):P2} after refitting s and {results.Sum(r => r.Flips)} exponent flips on calibration data")
+            (fitted ? FormattableString.Invariant($"log-domain rounding error {Mean(r => r.RoundedError):P2} of the output → {Mean(r => r.FittedError):P2} after refitting s, putting it on the grid S·2^(i/16) and {results.Sum(r => r.Flips)} exponent flips on calibration data")
                     : FormattableString.Invariant($"weight error {Mean(r => r.FittedError):P2} (no calibration data)"));
-        return (new QuantizedWeight(tensor.Name, tensor.Dims, values, scales, channelAxis) { Bits = bits }, note);
+        return (new QuantizedWeight(tensor.Name, tensor.Dims, values, scales, channelAxis)
+        {
+            Bits = bits,
+            ScaleCodes = grid.Codes,
+            ScaleCodeBase = grid.Base,
+        }, note);
     }
 
     /// <summary>The options for the u8 part: only Int8/Shift layers, shift layers and Int8 overrides forced.</summary>

@@ -21,15 +21,20 @@ public static class ShiftFit
     public static int MinExponent(int bits) => MaxExponent + 1 - ((1 << (bits - 1)) - 1);
 
     /// <summary>One channel's fit: codes (0 or ±2^p), scale, and the output error before and after the calibration refit (relative to wᵀGw).</summary>
-    public sealed record Result(sbyte[] Codes, double Scale, double RoundedError, double FittedError, int Flips);
+    /// <param name="Energy">wᵀGw, the scale of the relative errors (so errors of channels can be added).</param>
+    public sealed record Result(sbyte[] Codes, double Scale, double RoundedError, double FittedError, int Flips, double Energy = 0);
 
-    /// <summary>Fits one row <paramref name="w"/> (K values) with exponents in [<paramref name="pmin"/>, 6]; <paramref name="gram"/> is K × K or null.</summary>
-    public static Result FitRow(double[] w, double[]? gram, int pmin)
+    /// <summary>
+    /// Fits one row <paramref name="w"/> (K values) with exponents in [<paramref name="pmin"/>, 6]; <paramref name="gram"/> is K × K or null.
+    /// With <paramref name="fixedScale"/> the scale is not fitted: the codes are rounded for it and improved by the greedy
+    /// flips only (used to give every channel of a layer a power-of-two multiple of one scale).
+    /// </summary>
+    public static Result FitRow(double[] w, double[]? gram, int pmin, double? fixedScale = null)
     {
         int k = w.Length;
         double amax = 0;
         foreach (double v in w) amax = Math.Max(amax, Math.Abs(v));
-        if (amax == 0) return new Result(new sbyte[k], 1.0, 0, 0, 0);
+        if (amax == 0) return new Result(new sbyte[k], fixedScale ?? 1.0, 0, 0, 0);
 
         // G·v for the error; G = I without calibration data.
         double[] Times(double[] v)
@@ -43,7 +48,7 @@ public static class ShiftFit
 
         double[] gw = Times(w);
         double energy = Math.Max(TensorPrimitives.Dot<double>(w, gw), double.Epsilon);
-        double s = amax / (1 << MaxExponent);
+        double s = fixedScale ?? amax / (1 << MaxExponent);
         var q = Round(w, s, pmin);
         double[] gq = Times(q);
         double Error(double scale, double[] codes, double[] gCodes) =>
@@ -51,7 +56,7 @@ public static class ShiftFit
         double rounded = Error(s, q, gq) / energy;
 
         // Lloyd: refit the scale for the codes, re-round the codes for the scale.
-        for (int iteration = 0; iteration < 6; iteration++)
+        for (int iteration = 0; iteration < (fixedScale is null ? 6 : 0); iteration++)
         {
             double qgq = TensorPrimitives.Dot<double>(q, gq);
             if (!(qgq > 0)) break;
@@ -104,10 +109,10 @@ public static class ShiftFit
         }
         gq = Times(q);
         double qq = TensorPrimitives.Dot<double>(q, gq);
-        if (qq > 0 && TensorPrimitives.Dot<double>(q, gw) / qq is var refit && refit > 0 && Error(refit, q, gq) < Error(s, q, gq)) s = refit;
+        if (fixedScale is null && qq > 0 && TensorPrimitives.Dot<double>(q, gw) / qq is var refit && refit > 0 && Error(refit, q, gq) < Error(s, q, gq)) s = refit;
         var codes = new sbyte[k];
         for (int i = 0; i < k; i++) codes[i] = (sbyte)q[i];
-        return new Result(codes, s, rounded, Math.Max(0, Error(s, q, gq)) / energy, flips);
+        return new Result(codes, s, rounded, Math.Max(0, Error(s, q, gq)) / energy, flips, energy);
     }
 
     /// <summary>Log-domain rounding: 0 below 2^(p_min − 1), else sign·2^clamp(round(log₂(|w|/s)), p_min, 6).</summary>
@@ -124,4 +129,47 @@ public static class ShiftFit
         }
         return q;
     }
+}
+
+/// <summary>
+/// A log-domain grid for the channel scales of a shift layer, so that each channel's scale costs one byte instead of
+/// int8's 32-bit multiplier and shift: s[c] = S·2^(i[c]/16) with one S per layer and a signed byte i[c] (16 steps an
+/// octave, ±8 octaves; the runtime turns it into the channel's requantisation multiplier, <c>ShiftRecord</c>). Every
+/// channel tries the two grid scales around its free least-squares scale (at most 1/32 octave, 2.2 %, away) and keeps
+/// the one with the lower output error, its codes re-fitted for that scale (<see cref="ShiftFit.FitRow"/> with a fixed
+/// scale) — the error is measured, not assumed. S = 2^(k/16) with k the rounded mean of 16·log₂ s[c]; channels beyond
+/// ±8 octaves of it take the nearest end of the grid.
+/// </summary>
+public static class ShiftScaleGrid
+{
+    /// <summary>Grid steps per octave (the runtime's <c>ShiftRecord.StepsPerOctave</c>).</summary>
+    public const int StepsPerOctave = 16;
+
+    /// <summary>The refitted channels, the layer scale S and each channel's code i[c].</summary>
+    public sealed record Grid(ShiftFit.Result[] Results, double Base, sbyte[] Codes);
+
+    /// <summary>Refits <paramref name="free"/> (the per-channel fits) on the grid; row c is <paramref name="row"/>(c).</summary>
+    public static Grid Snap(ShiftFit.Result[] free, Func<int, double[]> row, Func<int, double[]?> gram, int pmin)
+    {
+        var steps = free.Select(r => StepsPerOctave * Math.Log2(r.Scale)).ToArray();
+        double k = Math.Round(steps.Average(), MidpointRounding.ToEven);
+        double scaleBase = Math.Pow(2, k / StepsPerOctave);
+        var results = new ShiftFit.Result[free.Length];
+        var codes = new sbyte[free.Length];
+        Parallel.For(0, free.Length, c =>
+        {
+            int below = (int)Math.Clamp(Math.Floor(steps[c] - k), sbyte.MinValue, sbyte.MaxValue - 1);
+            ShiftFit.Result? best = null;
+            for (int i = below; i <= below + 1; i++)
+            {
+                var fit = ShiftFit.FitRow(row(c), gram(c), pmin, Scale(scaleBase, i));
+                if (best is null || fit.FittedError < best.FittedError) (best, codes[c]) = (fit, (sbyte)i);
+            }
+            results[c] = best!;
+        });
+        return new Grid(results, scaleBase, codes);
+    }
+
+    /// <summary>S·2^(i/16).</summary>
+    public static double Scale(double scaleBase, int code) => scaleBase * Math.Pow(2, (double)code / StepsPerOctave);
 }

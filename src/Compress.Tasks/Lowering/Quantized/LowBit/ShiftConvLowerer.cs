@@ -8,9 +8,11 @@ namespace Compress.Tasks.Lowering.Quantized.LowBit;
 
 /// <summary>
 /// Shift Conv (DeepShift, post-training): as <see cref="QConvLowerer"/> — u8 in and out, int32 bias, per-channel
-/// requantisation — with the weights stored as 4-bit power-of-two codes of the int8 kernels' packed layout
-/// (<see cref="ShiftConv2dU8"/>), expanded into the step's scratch on each call and run by the int8 convolution
-/// (so the multiplications are the int8 kernel's; docs/low-bit.md says why).
+/// requantisation — run by the int8 convolution (so the multiplications are the int8 kernel's; docs/low-bit.md says
+/// why). Stored as a <see cref="ShiftRecord"/> (4-bit codes in ONNX order, int16 or int32 bias, one multiplier per
+/// layer and a scale code byte per channel) prepared into the int8 layout on the instance's first run when
+/// <see cref="ShiftRecordForm"/> accepts the layer; otherwise as 4-bit codes of the int8 kernels' packed layout with
+/// int32 parameters, expanded into the step's scratch on each call.
 /// </summary>
 internal sealed class ShiftConvLowerer : IQuantizedOpLowerer
 {
@@ -18,9 +20,9 @@ internal sealed class ShiftConvLowerer : IQuantizedOpLowerer
 
     public NodePrecision Precision => NodePrecision.Shift;
 
-    public IReadOnlyList<string> Calls => [PlanCalls.ShiftConv2d, PlanCalls.ShiftDepthwiseConv2d];
+    public IReadOnlyList<string> Calls => [PlanCalls.ShiftConv2dRecord, PlanCalls.ShiftDepthwiseConv2dRecord, PlanCalls.ShiftConv2d, PlanCalls.ShiftDepthwiseConv2d];
 
-    public string Notes => "as int8 Conv; weights 0 or ±2^p·s (p ≤ 6) as 4-bit codes, expanded per call into scratch for the int8 kernel";
+    public string Notes => "as int8 Conv; weights 0 or ±2^p·s (p ≤ 6) as 4-bit codes; with power-of-two channel scales a compact record (codes, int16/int32 bias, a scale code byte per channel) prepared on the first run, else codes expanded per call";
 
     public string? TryLower(Node node, LoweringContext ctx) =>
         QConvLowerer.Lower(node, ctx,
@@ -36,5 +38,15 @@ internal sealed class ShiftConvLowerer : IQuantizedOpLowerer
                 var codes = new byte[ShiftConv2dU8.PackedWeightsLength(shape)];
                 ShiftConv2dU8.PackWeights(w.Values, shape, codes);
                 return (ctx.WeightsU8(codes), ShiftConv2dU8.ScratchLength(shape));
+            },
+            record: (w, shape, depthwise, bias, multiplier, shift, px, py, ctx) =>
+            {
+                if (ShiftRecordForm.Requantisation(w, 1, px, py, multiplier, shift) is not { } r) return null;
+                int biasBytes = ShiftRecordForm.BiasBytes(bias);
+                return new QConvLowerer.RecordStep(depthwise ? PlanCalls.ShiftDepthwiseConv2dRecord : PlanCalls.ShiftConv2dRecord,
+                    $"shift ({ShiftRecordForm.Describe(biasBytes)}, a scale code per channel; prepared on the first run for the int8 kernel) u8→u8",
+                    ctx.WeightsU8Unaligned(ShiftRecordForm.Record(w.Values, bias, biasBytes, w.ScaleCodes!)),
+                    ctx.PersistentBytes(ShiftConv2dU8.PreparedLength(shape, depthwise)),
+                    depthwise ? QDepthwiseConv2dU8S8.ScratchLength(shape) : QConv2dU8S8.ScratchLength(shape), r.Multiplier, r.Shift, biasBytes);
             });
 }
