@@ -50,8 +50,8 @@ public sealed class FuseLayerNorm : IGraphPass
         string d = sub.Output0;
         var users = g.Consumers(d).ToList();
         if (users.Count != 2 || g.IsGraphOutput(d)) { why = $"'{d}' (x − mean) is read by {users.Count} nodes, not exactly the square and the Div"; return null; }
-        var square = users.FirstOrDefault(n => n.OpType is "Pow" or "Mul" && n != users.First(u => u.OpType == "Div"));
         var div = users.FirstOrDefault(n => n.OpType == "Div");
+        var square = users.FirstOrDefault(n => n.OpType is "Pow" or "Mul" && n != div);
         if (square is null || div is null || div.Input(0) != d) { why = $"'{d}' does not feed a square and a Div"; return null; }
         bool squares = square.OpType == "Pow"
             ? square.Input(0) == d && ScalarOf(g, square.Input(1)) == 2f

@@ -8,7 +8,7 @@ namespace Compress.Tasks.Lowering.Ops;
 /// resized axis, chained through arena scratch. Nearest: an index table (<c>GatherF32.Axis</c>) from the coordinate
 /// transformation and nearest_mode. Linear: two positions and a weight per output position (<c>ResizeF32.LinearAxis</c>),
 /// the coordinate clamped into the axis as ONNX Runtime does. Axes that keep their size under an identity mapping
-/// are skipped.
+/// are skipped; an upsampled last axis (element-wise blends, no vector rows) goes first, on the smaller tensor.
 /// </summary>
 internal sealed class ResizeLowerer : IOpLowerer
 {
@@ -27,6 +27,13 @@ internal sealed class ResizeLowerer : IOpLowerer
         var current = (long[])dims.Clone();
         LoweredArg? source = null;
         var axes = Enumerable.Range(0, dims.Length).Where(d => !IsIdentity(form, d, dims[d])).ToList();
+        // The last axis blends single elements (no vector rows): upsampling it first runs that pass on the smaller tensor.
+        int lastAxis = dims.Length - 1;
+        if (axes.Count > 1 && axes[^1] == lastAxis && form.OutputDims[lastAxis] > dims[lastAxis])
+        {
+            axes.RemoveAt(axes.Count - 1);
+            axes.Insert(0, lastAxis);
+        }
         if (axes.Count == 0)
         {
             AliasLowerer.AliasWithActivation(node, ctx, y, x);

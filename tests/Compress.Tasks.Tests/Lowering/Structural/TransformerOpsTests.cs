@@ -134,3 +134,19 @@ public class LayoutTests
         Assert.Equal([PlanCalls.Permute, PlanCalls.Conv2d, PlanCalls.Permute], lowered.Plan.Steps.Select(s => s.Call).Where(c => c != PlanCalls.Activation));
     }
 }
+
+public class FuseLayerNormNearMissTests
+{
+    [Fact]
+    public void A_centred_value_read_by_two_non_div_nodes_is_left_alone()
+    {
+        // x − mean feeds a Pow and a Mul (no Div): not a layer norm; the pass must say so, not throw.
+        var g = new GraphBuilder(13).Input("x", 1, 4, 8).Init("two", [2f]).Init("k", [3f])
+            .Named("mean", "ReduceMean", ["x"], ["mu"], A("axes", new long[] { -1 }))
+            .Named("sub", "Sub", ["x", "mu"], ["d"]).Named("sq", "Pow", ["d", "two"], ["d2"]).Named("scaled", "Mul", ["d", "k"], ["d3"])
+            .Named("sum", "Add", ["d2", "d3"], ["y"]).Output("y", DataType.Float).Build();
+        var log = new PassLog();
+        Assert.Same(g, new FuseLayerNorm().Run(g, log));
+        Assert.Contains(log.For("FuseLayerNorm"), e => e.Message.Contains("does not feed a square and a Div"));
+    }
+}
