@@ -25,12 +25,14 @@ public static partial class QConv2dU8S8
                 (nint)s.DilationHeight * pw * 4, (nint)s.DilationWidth * 4, (nint)pw * 4, s.OutHeight, s.OutWidth, s.OutWidth);
         }
 
-        /// <summary>Reads the gathered per-tap rows <c>[cg][ky][kx][OutPlane↑16][4]</c> as one long output row.</summary>
-        public static Geometry Gathered(in Conv2dShape s)
+        /// <summary>Reads the gathered per-tap rows <c>[cg][ky][kx][(rows·OutW)↑16][4]</c> of <paramref name="rows"/> output
+        /// rows as one long output row.</summary>
+        public static Geometry Gathered(in Conv2dShape s, int rows)
         {
-            nint row = (nint)PaddedPlane(s) * 4;
+            int pixels = rows * s.OutWidth;
+            nint row = (nint)PaddedPixels(pixels) * 4;
             return new Geometry(QConv2dU8S8.ChannelGroups(s.InChannelsPerGroup), s.KernelHeight, s.KernelWidth, row * s.KernelHeight * s.KernelWidth,
-                row * s.KernelWidth, row, 0, 1, s.OutPlane, s.OutPlane);
+                row * s.KernelWidth, row, 0, 1, pixels, pixels);
         }
     }
 
@@ -103,10 +105,11 @@ public static partial class QConv2dU8S8
         }
     }
 
-    /// <summary>For strides other than 1: T[cg][ky][kx][p] = padded[cg][oy·sh + ky·dh][ox·sw + kx·dw] (4-byte pixels).</summary>
-    internal static void GatherTaps(ref byte padded, ref byte dst, in Conv2dShape s)
+    /// <summary>For strides other than 1, output rows [firstRow, firstRow + rows): T[cg][ky][kx][p] =
+    /// padded[cg][oy·sh + ky·dh][ox·sw + kx·dw] (4-byte pixels, p counted from the chunk's first pixel).</summary>
+    internal static void GatherTaps(ref byte padded, ref byte dst, in Conv2dShape s, int firstRow, int rows)
     {
-        int groups = ChannelGroups(s.InChannelsPerGroup), ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPlane(s);
+        int groups = ChannelGroups(s.InChannelsPerGroup), ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPixels(rows * s.OutWidth);
         nint d = 0;
         for (int cg = 0; cg < groups; cg++)
         {
@@ -116,7 +119,7 @@ public static partial class QConv2dU8S8
                 {
                     ref byte t = ref Unsafe.Add(ref dst, d);
                     int p = 0;
-                    for (int oy = 0; oy < s.OutHeight; oy++)
+                    for (int oy = firstRow; oy < firstRow + rows; oy++)
                     {
                         ref byte srcRow = ref Unsafe.Add(ref plane, ((nint)(oy * s.StrideHeight + ky * s.DilationHeight) * pw + kx * s.DilationWidth) * 4);
                         for (int ox = 0; ox < s.OutWidth; ox++, p++)
