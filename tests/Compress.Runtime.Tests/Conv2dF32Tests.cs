@@ -66,6 +66,8 @@ public class Conv2dF32Tests
         { "depthwise as grouped conv", Shape(1, 8, 6, 6, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 8) },
         { "depthwise multiplier 2", Shape(1, 4, 5, 5, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 4) },
         { "wide 40 pixels", Shape(1, 3, 5, 40, 17, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1) },
+        { "7x7 stride 2 pad 3, 3->8 on 64x63 (row chunks, even-lane gather)", Shape(1, 3, 64, 63, 8, 7, 7, 2, 2, 3, 3, 3, 3) },
+        { "3x3 stride 2 pad 1, 96->9 on 21x21 (chunks of 5 rows)", Shape(1, 96, 21, 21, 9, 3, 3, 2, 2, 1, 1, 1, 1) },
         { "kernel wider than input", Shape(1, 2, 3, 3, 3, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2) },
         { "1x1 input", Shape(1, 5, 1, 1, 20, 1, 1) },
         { "batch 0", Shape(0, 2, 4, 4, 3, 3, 3) },

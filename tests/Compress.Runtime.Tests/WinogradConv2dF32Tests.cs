@@ -21,6 +21,11 @@ public class WinogradConv2dF32Tests
         { "2x2 input padded", Shape(1, 2, 2, 2, 8) },
         { "odd height 5x16", Shape(1, 8, 5, 16, 8) },
         { "batch 0", Shape(0, 2, 4, 4, 3) },
+        { "7x7, 4x4 tiles clipped (tile-major, scattered)", Shape(1, 5, 7, 7, 11) },
+        { "6 high 8 wide, 3x4 tiles (tile-major rows of 8)", Shape(1, 6, 6, 8, 9) },
+        { "8 high 7 wide, batch 2 (tile-major)", Shape(2, 17, 8, 7, 19) },
+        { "2 high 8 wide (one tile row)", Shape(1, 3, 2, 8, 4) },
+        { "10x6 output, 15 tiles of 3 (tile-major, gathered)", Shape(1, 4, 10, 6, 7, 1, 1, 1, 1) },
     };
 
     [Theory]

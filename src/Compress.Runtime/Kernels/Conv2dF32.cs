@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Compress.Runtime.Kernels;
 
@@ -48,13 +49,15 @@ public static partial class Conv2dF32
         s.KernelHeight == 1 && s.KernelWidth == 1 && s.StrideHeight == 1 && s.StrideWidth == 1 && s.PadTop == 0 && s.PadLeft == 0
         && s.OutHeight == s.InHeight && s.OutWidth == s.InWidth;
 
-    /// <summary>Floats of scratch <see cref="Run"/> needs: the im2col matrix of one group, K·OutH·OutW, and for stride 1
-    /// one zero-padded input plane (0 when 1×1, stride 1, no padding).</summary>
+    /// <summary>Floats of scratch <see cref="Run"/> needs: at stride 1 the im2col matrix of one group, K·OutH·OutW, and
+    /// one zero-padded input plane (0 when 1×1, stride 1, no padding); at other strides the im2col of the output rows under one
+    /// pixel chunk, K·rows·OutW (rows from <see cref="StridedChunkRows"/>).</summary>
     public static int ScratchLength(in Conv2dShape shape)
     {
         shape.Validate();
         if (IsPointwise(shape)) return 0;
-        return checked(shape.ReductionLength * shape.OutPlane + (shape.IsUnitStride ? shape.PaddedHeight * shape.PaddedWidth : 0));
+        if (!shape.IsUnitStride) return checked(shape.ReductionLength * StridedChunkRows(shape) * shape.OutWidth);
+        return checked(shape.ReductionLength * shape.OutPlane + shape.PaddedHeight * shape.PaddedWidth);
     }
 
     /// <summary>y = act(Conv(x, W) + bias) over NCHW tensors. An empty bias means none.</summary>
@@ -76,11 +79,31 @@ public static partial class Conv2dF32
             for (int g = 0; g < shape.Groups; g++)
             {
                 ReadOnlySpan<float> xg = x.Slice((b * shape.InChannels + g * cinG) * shape.InPlane, cinG * shape.InPlane);
+                if (!pointwise && !shape.IsUnitStride)
+                {
+                    // Strided: im2col the output rows under one pixel chunk at a time, so col is written and read while
+                    // in L2; the chunks stay multiples of 32 pixels (the widest tile), a row split between two chunks is
+                    // gathered twice.
+                    int chunkPixels = PixelChunk(k, p), ow = shape.OutWidth;
+                    for (int j0 = 0; j0 < p; j0 += chunkPixels)
+                    {
+                        int pc = Math.Min(chunkPixels, p - j0), r0 = j0 / ow, rows = (j0 + pc - 1) / ow + 1 - r0;
+                        Im2Col(xg, scratch, shape, r0, rows);
+                        ref float chunkCol = ref Unsafe.Add(ref MemoryMarshal.GetReference(scratch), j0 - r0 * ow);
+                        for (int blk = 0; blk < blocks; blk++)
+                        {
+                            int co = g * coG + blk * BlockRows;
+                            ConvGemm(ref Unsafe.Add(ref w0, (nint)(g * blocks + blk) * k * BlockRows), ref chunkCol, rows * ow, pc, k,
+                                ref Unsafe.Add(ref y0, ((nint)b * shape.OutChannels + co) * p + j0), p, Math.Min(BlockRows, coG - blk * BlockRows),
+                                ref Unsafe.Add(ref bias0, co), !bias.IsEmpty, act);
+                        }
+                    }
+                    continue;
+                }
                 ref float col = ref MemoryMarshal.GetReference(xg);
                 if (!pointwise)
                 {
-                    if (shape.IsUnitStride) Im2ColPadded(xg, scratch, shape);
-                    else Im2Col(xg, scratch, shape);
+                    Im2ColPadded(xg, scratch, shape);
                     col = ref MemoryMarshal.GetReference(scratch);
                 }
                 // Pixel chunks whose k rows of col stay in L2 while every weight block passes over them.
@@ -99,6 +122,10 @@ public static partial class Conv2dF32
             }
         ActivationF32.PostPass(y[..shape.OutputLength], act);
     }
+
+    /// <summary>Output rows an im2col chunk of a strided conv can span: those under <see cref="PixelChunk"/> consecutive pixels.</summary>
+    internal static int StridedChunkRows(in Conv2dShape s) =>
+        s.OutWidth == 0 ? 1 : Math.Max(1, Math.Min(s.OutHeight, (PixelChunk(s.ReductionLength, s.OutPlane) - 1) / s.OutWidth + 2));
 
     /// <summary>Pixels per chunk: about 256 KiB of col (k rows), a multiple of 32, at least 32, at most p.</summary>
     internal static int PixelChunk(int k, int p) => Math.Min(p, Math.Max(32, 65536 / Math.Max(k, 1) / 32 * 32));
@@ -193,63 +220,66 @@ public static partial class Conv2dF32
     }
 
     /// <summary>
-    /// im2col for one group. With stride 1 and OutW == InW every row of col is the input plane shifted by a constant
-    /// (dy·W + dx), so it is one block copy plus zeroed borders; otherwise row segments are copied (stride 1) or gathered.
+    /// im2col for one group and the output rows [<paramref name="firstRow"/>, +<paramref name="rows"/>) (strides other
+    /// than 1): col[k][(r − firstRow)·OutW + q], row segments copied (stride-1 columns) or gathered (stride 2 with
+    /// Vector512 picks the even lanes of two loads), borders zeroed.
     /// </summary>
-    internal static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2dShape s)
+    internal static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2dShape s, int firstRow, int rows)
     {
-        int p = s.OutPlane, oh = s.OutHeight, ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth, sh = s.StrideHeight, sw = s.StrideWidth;
-        bool shift = sh == 1 && sw == 1 && ow == iw;
+        int ow = s.OutWidth, ih = s.InHeight, iw = s.InWidth, sh = s.StrideHeight, sw = s.StrideWidth, pc = rows * ow;
+        int lastRow = firstRow + rows;
         ref float x0 = ref MemoryMarshal.GetReference(xg);
         ref float c0 = ref MemoryMarshal.GetReference(col);
+        bool evens = sw == 2 && Avx512F.IsSupported;
+        var pickEvens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         nint row = 0;
         for (int ci = 0; ci < s.InChannelsPerGroup; ci++)
         {
-            ref float plane = ref Unsafe.Add(ref x0, (nint)ci * s.InPlane);
+            nint planeStart = (nint)ci * s.InPlane;
             for (int ky = 0; ky < s.KernelHeight; ky++)
             {
                 int dy = ky * s.DilationHeight - s.PadTop;
-                // Output rows whose input row oh·sh + dy is inside the input: [r0, r1).
-                int r0 = Math.Min(oh, dy >= 0 ? 0 : (-dy + sh - 1) / sh);
-                int r1 = Math.Max(r0, Math.Min(oh, ih - dy <= 0 ? 0 : (ih - dy + sh - 1) / sh));
+                // Output rows whose input row r·sh + dy is inside the input, within this chunk: [r0, r1).
+                int r0 = Math.Max(firstRow, dy >= 0 ? 0 : (-dy + sh - 1) / sh);
+                int r1 = Math.Min(lastRow, ih - dy <= 0 ? 0 : (ih - dy + sh - 1) / sh);
+                r0 = Math.Min(r0, lastRow);
+                r1 = Math.Max(r1, r0);
                 for (int kx = 0; kx < s.KernelWidth; kx++, row++)
                 {
-                    ref float dst = ref Unsafe.Add(ref c0, row * p);
+                    ref float dst = ref Unsafe.Add(ref c0, row * pc);
                     int dx = kx * s.DilationWidth - s.PadLeft;
-                    // Output columns whose input column ow·sw + dx is inside the input: [q0, q1).
+                    // Output columns whose input column q·sw + dx is inside the input: [q0, q1).
                     int q0 = Math.Min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
                     int q1 = Math.Max(q0, Math.Min(ow, iw - dx <= 0 ? 0 : (iw - dx + sw - 1) / sw));
                     if (r1 <= r0 || q1 <= q0)
                     {
-                        Block.Zero(ref dst, p);
+                        Block.Zero(ref dst, pc);
                         continue;
                     }
-                    Block.Zero(ref dst, r0 * ow);
-                    Block.Zero(ref Unsafe.Add(ref dst, r1 * ow), (oh - r1) * ow);
-                    if (shift)
-                    {
-                        // Rows r0..r1 of the shifted plane in one copy, then the |dx| wrapped-around columns zeroed.
-                        int from = r0 * ow + q0, to = (r1 - 1) * ow + q1;
-                        Block.Copy(ref Unsafe.Add(ref plane, from + dy * iw + dx), ref Unsafe.Add(ref dst, from), to - from);
-                        for (int q = 0; q < q0; q++) Block.ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
-                        for (int q = q1; q < ow; q++) Block.ZeroColumn(ref Unsafe.Add(ref dst, r0 * ow + q), ow, r1 - r0);
-                        continue;
-                    }
+                    Block.Zero(ref dst, (r0 - firstRow) * ow);
+                    Block.Zero(ref Unsafe.Add(ref dst, (r1 - firstRow) * ow), (lastRow - r1) * ow);
                     for (int r = r0; r < r1; r++)
                     {
-                        ref float d = ref Unsafe.Add(ref dst, r * ow);
+                        ref float d = ref Unsafe.Add(ref dst, (r - firstRow) * ow);
                         for (int q = 0; q < q0; q++) Unsafe.Add(ref d, q) = 0f;
                         for (int q = q1; q < ow; q++) Unsafe.Add(ref d, q) = 0f;
-                        ref float src = ref Unsafe.Add(ref plane, (r * sh + dy) * iw + q0 * sw + dx);
+                        nint at = planeStart + (nint)(r * sh + dy) * iw + q0 * sw + dx;
+                        ref float src = ref Unsafe.Add(ref x0, at);
                         if (sw == 1)
                         {
                             Block.Copy(ref src, ref Unsafe.Add(ref d, q0), q1 - q0);
+                            continue;
                         }
-                        else
-                        {
-                            for (int q = q0; q < q1; q++)
-                                Unsafe.Add(ref d, q) = Unsafe.Add(ref src, (q - q0) * sw);
-                        }
+                        int c = q0;
+                        if (evens)
+                            for (; c + 16 <= q1 && at + 2 * (c - q0) + 32 <= xg.Length; c += 16)
+                            {
+                                ref float pair = ref Unsafe.Add(ref src, 2 * (c - q0));
+                                Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref pair), pickEvens, Vector512.LoadUnsafe(ref pair, 16))
+                                    .StoreUnsafe(ref Unsafe.Add(ref d, c));
+                            }
+                        for (; c < q1; c++)
+                            Unsafe.Add(ref d, c) = Unsafe.Add(ref src, (c - q0) * sw);
                     }
                 }
             }
@@ -269,8 +299,10 @@ public static partial class Conv2dF32
                 ReadOnlySpan<float> col = xg;
                 if (!pointwise)
                 {
-                    Im2Col_F32_Scalar(xg, scratch, s);
-                    col = scratch[..(k * p)];
+                    // Strided convs size scratch for one chunk of rows; the reference im2cols the whole plane.
+                    Span<float> full = scratch.Length >= k * p ? scratch[..(k * p)] : new float[k * p];
+                    Im2Col_F32_Scalar(xg, full, s);
+                    col = full;
                 }
                 for (int co = 0; co < coG; co++)
                 {

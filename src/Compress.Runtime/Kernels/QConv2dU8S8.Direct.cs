@@ -25,12 +25,14 @@ public static partial class QConv2dU8S8
                 (nint)s.DilationHeight * pw * 4, (nint)s.DilationWidth * 4, (nint)pw * 4, s.OutHeight, s.OutWidth, s.OutWidth);
         }
 
-        /// <summary>Reads the gathered per-tap rows <c>[cg][ky][kx][OutPlane↑16][4]</c> as one long output row.</summary>
-        public static Geometry Gathered(in Conv2dShape s)
+        /// <summary>Reads the gathered per-tap rows <c>[cg][ky][kx][(rows·OutW)↑16][4]</c> of <paramref name="rows"/> output
+        /// rows as one long output row.</summary>
+        public static Geometry Gathered(in Conv2dShape s, int rows)
         {
-            nint row = (nint)PaddedPlane(s) * 4;
+            int pixels = rows * s.OutWidth;
+            nint row = (nint)PaddedPixels(pixels) * 4;
             return new Geometry(QConv2dU8S8.ChannelGroups(s.InChannelsPerGroup), s.KernelHeight, s.KernelWidth, row * s.KernelHeight * s.KernelWidth,
-                row * s.KernelWidth, row, 0, 1, s.OutPlane, s.OutPlane);
+                row * s.KernelWidth, row, 0, 1, pixels, pixels);
         }
     }
 
@@ -103,10 +105,11 @@ public static partial class QConv2dU8S8
         }
     }
 
-    /// <summary>For strides other than 1: T[cg][ky][kx][p] = padded[cg][oy·sh + ky·dh][ox·sw + kx·dw] (4-byte pixels).</summary>
-    internal static void GatherTaps(ref byte padded, ref byte dst, in Conv2dShape s)
+    /// <summary>For strides other than 1, output rows [firstRow, firstRow + rows): T[cg][ky][kx][p] =
+    /// padded[cg][oy·sh + ky·dh][ox·sw + kx·dw] (4-byte pixels, p counted from the chunk's first pixel).</summary>
+    internal static void GatherTaps(ref byte padded, ref byte dst, in Conv2dShape s, int firstRow, int rows)
     {
-        int groups = ChannelGroups(s.InChannelsPerGroup), ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPlane(s);
+        int groups = ChannelGroups(s.InChannelsPerGroup), ph = s.PaddedHeight, pw = s.PaddedWidth, op = PaddedPixels(rows * s.OutWidth);
         nint d = 0;
         for (int cg = 0; cg < groups; cg++)
         {
@@ -116,7 +119,7 @@ public static partial class QConv2dU8S8
                 {
                     ref byte t = ref Unsafe.Add(ref dst, d);
                     int p = 0;
-                    for (int oy = 0; oy < s.OutHeight; oy++)
+                    for (int oy = firstRow; oy < firstRow + rows; oy++)
                     {
                         ref byte srcRow = ref Unsafe.Add(ref plane, ((nint)(oy * s.StrideHeight + ky * s.DilationHeight) * pw + kx * s.DilationWidth) * 4);
                         for (int ox = 0; ox < s.OutWidth; ox++, p++)
@@ -141,7 +144,15 @@ public static partial class QConv2dU8S8
             o.Shift = ref Unsafe.Add(ref shift0, co);
             o.Channels = Math.Min(BlockRows, coG - co);
             ref sbyte w = ref Unsafe.Add(ref weights, (nint)blk * steps * 16);
-            if (AvxVnni.IsSupported) Block_U8S8_4x16_AvxVnni(ref src, ref w, geo, ref o);
+            if (AvxVnni.IsSupported && Avx512F.VL.IsSupported && blk + 1 < blocks)
+            {
+                // Two packed blocks at once: each loaded pixel vector feeds 8 output channels (16 accumulators need the
+                // EVEX registers ymm16–31, hence AVX-512VL).
+                o.Channels = Math.Min(2 * BlockRows, coG - co);
+                Block_U8S8_8x16_AvxVnni(ref src, ref w, ref Unsafe.Add(ref w, (nint)steps * 16), geo, ref o);
+                blk++;
+            }
+            else if (AvxVnni.IsSupported) Block_U8S8_4x16_AvxVnni(ref src, ref w, geo, ref o);
             else if (Avx512BW.IsSupported) Block_U8S8_4x16_Avx512BW(ref src, ref w, geo, ref o);
             else Block_U8S8_4x4_Vector128(ref src, ref w, geo, ref o);
         }
@@ -219,6 +230,82 @@ public static partial class QConv2dU8S8
             if (o.Channels > 1) Store8(r1.Apply(a10), r1.Apply(a11), ref Unsafe.Add(ref y, plane), d0, n0, d1, n1);
             if (o.Channels > 2) Store8(r2.Apply(a20), r2.Apply(a21), ref Unsafe.Add(ref y, 2 * plane), d0, n0, d1, n1);
             if (o.Channels > 3) Store8(r3.Apply(a30), r3.Apply(a31), ref Unsafe.Add(ref y, 3 * plane), d0, n0, d1, n1);
+        }
+    }
+
+    /// <summary>
+    /// AvxVnni body over two packed blocks: 8 output channels × 16 pixels (two vectors of 8) = 16 accumulators; per
+    /// reduction step two 32-byte pixel loads feed 16 <c>vpdpbusd</c> with eight broadcast weight quads (the 4×16 body
+    /// needs 6 loads per 8), and the reduction runs as one flat loop over a table of tap offsets.
+    /// </summary>
+    internal static void Block_U8S8_8x16_AvxVnni(ref byte src, ref sbyte wA, ref sbyte wB, in Geometry g, ref BlockOut o)
+    {
+        int perRow = (g.RowWidth + 7) / 8, total = g.Rows * perRow, steps = g.Steps;
+        Span<nint> offsets = steps <= 256 ? stackalloc nint[steps] : new nint[steps];
+        for (int cg = 0, i = 0; cg < g.ChannelGroups; cg++)
+            for (int ky = 0; ky < g.KernelHeight; ky++)
+                for (int kx = 0; kx < g.KernelWidth; kx++, i++)
+                    offsets[i] = cg * g.PlaneBytes + ky * g.TapRowBytes + kx * g.TapColBytes;
+        ref nint offset0 = ref MemoryMarshal.GetReference(offsets);
+        Span<Vector256<int>> acc = stackalloc Vector256<int>[16];
+        for (int v = 0; v < total; v += 2)
+        {
+            var (s0, d0, n0) = Vector(g, v, perRow, 8);
+            var (s1, d1, n1) = v + 1 < total ? Vector(g, v + 1, perRow, 8) : (s0, d0, 0);
+            Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+            Vector256<int> a40 = default, a41 = default, a50 = default, a51 = default, a60 = default, a61 = default, a70 = default, a71 = default;
+            ref byte qa = ref Unsafe.As<sbyte, byte>(ref wA);
+            ref byte qb = ref Unsafe.As<sbyte, byte>(ref wB);
+            ref byte p0 = ref Unsafe.Add(ref src, s0);
+            ref byte p1 = ref Unsafe.Add(ref src, s1);
+            for (int i = 0; i < steps; i++)
+            {
+                nint offset = Unsafe.Add(ref offset0, i);
+                var x0 = Vector256.LoadUnsafe(ref p0, (nuint)offset);
+                var x1 = Vector256.LoadUnsafe(ref p1, (nuint)offset);
+                var w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref qa)).AsSByte();
+                a00 = AvxVnni.MultiplyWideningAndAdd(a00, x0, w);
+                a01 = AvxVnni.MultiplyWideningAndAdd(a01, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref qa, 4))).AsSByte();
+                a10 = AvxVnni.MultiplyWideningAndAdd(a10, x0, w);
+                a11 = AvxVnni.MultiplyWideningAndAdd(a11, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref qa, 8))).AsSByte();
+                a20 = AvxVnni.MultiplyWideningAndAdd(a20, x0, w);
+                a21 = AvxVnni.MultiplyWideningAndAdd(a21, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref qa, 12))).AsSByte();
+                a30 = AvxVnni.MultiplyWideningAndAdd(a30, x0, w);
+                a31 = AvxVnni.MultiplyWideningAndAdd(a31, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref qb)).AsSByte();
+                a40 = AvxVnni.MultiplyWideningAndAdd(a40, x0, w);
+                a41 = AvxVnni.MultiplyWideningAndAdd(a41, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref qb, 4))).AsSByte();
+                a50 = AvxVnni.MultiplyWideningAndAdd(a50, x0, w);
+                a51 = AvxVnni.MultiplyWideningAndAdd(a51, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref qb, 8))).AsSByte();
+                a60 = AvxVnni.MultiplyWideningAndAdd(a60, x0, w);
+                a61 = AvxVnni.MultiplyWideningAndAdd(a61, x1, w);
+                w = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref qb, 12))).AsSByte();
+                a70 = AvxVnni.MultiplyWideningAndAdd(a70, x0, w);
+                a71 = AvxVnni.MultiplyWideningAndAdd(a71, x1, w);
+                qa = ref Unsafe.Add(ref qa, 16);
+                qb = ref Unsafe.Add(ref qb, 16);
+            }
+            // The requantising epilogue lives in its own method: inlined 8 times here it made the JIT give up tracking
+            // locals and keep every accumulator in memory inside the loop.
+            acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11; acc[4] = a20; acc[5] = a21; acc[6] = a30; acc[7] = a31;
+            acc[8] = a40; acc[9] = a41; acc[10] = a50; acc[11] = a51; acc[12] = a60; acc[13] = a61; acc[14] = a70; acc[15] = a71;
+            StoreChannels(acc, ref o, d0, n0, d1, n1);
+        }
+    }
+
+    /// <summary>Requantises and stores <c>acc[2c], acc[2c + 1]</c> (two 8-pixel vectors) for every valid channel c of the block.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreChannels(scoped ReadOnlySpan<Vector256<int>> acc, ref BlockOut o, int d0, int n0, int d1, int n1)
+    {
+        for (int c = 0; c < o.Channels; c++)
+        {
+            var r = Channel256(ref o, c);
+            Store8(r.Apply(acc[2 * c]), r.Apply(acc[2 * c + 1]), ref Unsafe.Add(ref o.Y, (nint)c * o.Plane), d0, n0, d1, n1);
         }
     }
 

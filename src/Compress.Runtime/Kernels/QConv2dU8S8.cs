@@ -80,8 +80,19 @@ public static partial class QConv2dU8S8
         }
     }
 
-    /// <summary>Output pixels rounded up to 16 (the row length of the gathered per-tap rows).</summary>
-    internal static int PaddedPlane(in Conv2dShape s) => (s.OutPlane + 15) & ~15;
+    /// <summary>Pixels rounded up to 16 (the row length of the gathered per-tap rows).</summary>
+    internal static int PaddedPixels(int pixels) => (pixels + 15) & ~15;
+
+    /// <summary>Output pixels rounded up to 16.</summary>
+    internal static int PaddedPlane(in Conv2dShape s) => PaddedPixels(s.OutPlane);
+
+    /// <summary>Output rows gathered per chunk at strides other than 1: about 256 KiB of per-tap rows (at least one
+    /// row), so the gathered rows stay in L2 while every output-channel block passes over them.</summary>
+    internal static int GatherChunkRows(in Conv2dShape s)
+    {
+        long perRow = (long)ChannelGroups(s.InChannelsPerGroup) * s.KernelHeight * s.KernelWidth * Math.Max(1, s.OutWidth) * ChannelGroup;
+        return (int)Math.Clamp(256 * 1024 / Math.Max(1, perRow), 1, Math.Max(1, s.OutHeight));
+    }
 
     /// <summary>Bytes of the interleaved, padded input of one group.</summary>
     internal static int InterleavedLength(in Conv2dShape s) =>
@@ -89,14 +100,16 @@ public static partial class QConv2dU8S8
 
     /// <summary>
     /// Bytes of scratch <see cref="Run"/> needs: the interleaved padded input of one group, plus for strides other than
-    /// 1 the gathered per-tap rows <c>ceil(Cin_g/4)·kH·kW·(OutH·OutW↑16)·4</c>, plus 64 bytes of slack.
+    /// 1 the gathered per-tap rows of one chunk of output rows <c>ceil(Cin_g/4)·kH·kW·(rows·OutW↑16)·4</c> (rows from
+    /// <see cref="GatherChunkRows"/>), plus 64 bytes of slack.
     /// </summary>
     public static int ScratchLength(in Conv2dShape shape)
     {
         shape.Validate();
         long length = InterleavedLength(shape) + Slack;
         if (!shape.IsUnitStride)
-            length += (long)ChannelGroups(shape.InChannelsPerGroup) * shape.KernelHeight * shape.KernelWidth * PaddedPlane(shape) * ChannelGroup;
+            length += (long)ChannelGroups(shape.InChannelsPerGroup) * shape.KernelHeight * shape.KernelWidth
+                * PaddedPixels(GatherChunkRows(shape) * shape.OutWidth) * ChannelGroup;
         return checked((int)length);
     }
 
@@ -124,7 +137,8 @@ public static partial class QConv2dU8S8
         }
         int cinG = s.InChannelsPerGroup, coG = s.OutChannelsPerGroup, blocks = Blocks(coG);
         bool unit = s.IsUnitStride;
-        var geo = unit ? Geometry.UnitStride(s) : Geometry.Gathered(s);
+        var geo = Geometry.UnitStride(s);
+        int chunkRows = unit ? s.OutHeight : GatherChunkRows(s);
         ref byte x0 = ref MemoryMarshal.GetReference(x);
         ref byte padded = ref MemoryMarshal.GetReference(scratch);
         ref byte gathered = ref Unsafe.Add(ref padded, InterleavedLength(s) + Slack);
@@ -134,13 +148,23 @@ public static partial class QConv2dU8S8
             for (int g = 0; g < s.Groups; g++)
             {
                 Interleave(ref Unsafe.Add(ref x0, ((nint)b * s.InChannels + g * cinG) * s.InPlane), ref padded, s, inZeroPoint);
-                if (!unit) GatherTaps(ref padded, ref gathered, s);
                 int co = g * coG;
-                o.Y = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), ((nint)b * s.OutChannels + co) * s.OutPlane);
-                o.Bias = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), co);
-                o.Multiplier = ref Unsafe.Add(ref MemoryMarshal.GetReference(multiplier), co);
-                o.Shift = ref Unsafe.Add(ref MemoryMarshal.GetReference(shift), co);
-                RunGroup(ref unit ? ref padded : ref gathered, geo, ref Unsafe.Add(ref w0, (nint)g * blocks * geo.Steps * 16), ref o, coG);
+                // Stride 1 reads the interleaved plane in one pass; other strides gather the per-tap rows of a chunk
+                // of output rows at a time (kept in L2) and run the same kernel over each chunk.
+                for (int r0 = 0; r0 < s.OutHeight; r0 += chunkRows)
+                {
+                    int rows = Math.Min(chunkRows, s.OutHeight - r0);
+                    if (!unit)
+                    {
+                        GatherTaps(ref padded, ref gathered, s, r0, rows);
+                        geo = Geometry.Gathered(s, rows);
+                    }
+                    o.Y = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), ((nint)b * s.OutChannels + co) * s.OutPlane + (nint)r0 * s.OutWidth);
+                    o.Bias = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), co);
+                    o.Multiplier = ref Unsafe.Add(ref MemoryMarshal.GetReference(multiplier), co);
+                    o.Shift = ref Unsafe.Add(ref MemoryMarshal.GetReference(shift), co);
+                    RunGroup(ref unit ? ref padded : ref gathered, geo, ref Unsafe.Add(ref w0, (nint)g * blocks * geo.Steps * 16), ref o, coG);
+                }
             }
     }
 

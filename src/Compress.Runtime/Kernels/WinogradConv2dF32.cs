@@ -46,11 +46,14 @@ public static partial class WinogradConv2dF32
     }
 
     /// <summary>Floats of scratch <see cref="Run"/> needs: the transformed input (16·Cin rows of tiles), the products
-    /// (16·Cout rows of tiles) and one zero-padded input plane.</summary>
+    /// (16·Cout rows of tiles) and one zero-padded input plane; for planes of at most 16 tiles at least what the
+    /// tile-major path needs (16·Cin + 16·8 vectors of 16 tiles, then the plane), whichever path this CPU runs.</summary>
     public static int ScratchLength(in Conv2dShape s)
     {
         ThrowIfUnsupported(s);
-        return checked(Positions * (PositionStride(s, s.InChannels) + PositionStride(s, s.OutChannels)) + PaddedPlane(s));
+        long rowsOfTiles = Positions * ((long)PositionStride(s, s.InChannels) + PositionStride(s, s.OutChannels));
+        long tileMajor = Tiles(s) <= TileMajorTiles ? Positions * 16L * (s.InChannels + Conv2dF32.BlockRows) : 0;
+        return checked((int)(Math.Max(rowsOfTiles, tileMajor) + PaddedPlane(s)));
     }
 
     /// <summary>
@@ -119,6 +122,11 @@ public static partial class WinogradConv2dF32
         {
             ReadOnlySpan<float> xb = x.Slice(b * shape.InChannels * shape.InPlane, shape.InChannels * shape.InPlane);
             Span<float> yb = y.Slice(b * shape.OutChannels * shape.OutPlane, shape.OutChannels * shape.OutPlane);
+            if (RunsTileMajor(shape))
+            {
+                RunTileMajor_Vector512(xb, ref w0, bias, yb, scratch, shape, act);
+                continue;
+            }
             for (int ci = 0; ci < cin; ci++)
             {
                 ReadOnlySpan<float> plane = xb.Slice(ci * shape.InPlane, shape.InPlane);

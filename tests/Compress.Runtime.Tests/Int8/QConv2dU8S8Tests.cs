@@ -47,6 +47,8 @@ public class QConv2dU8S8Tests
         d.Add("5x5 pad 2 1->6 on 28x28", Shape(1, 1, 28, 28, 6, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2));
         d.Add("3x3 stride 2 32->64 on 14x14", Shape(1, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1));
         d.Add("1x1 64->16 on 7x7", Shape(1, 64, 7, 7, 16, 1, 1));
+        d.Add("3x3 same 6->13 on 7x9 (8-channel bodies, a 5-channel tail pair)", Shape(1, 6, 7, 9, 13, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1));
+        d.Add("7x7 stride 2 pad 3, 3->10 on 90x90 (gathered in chunks of rows)", Shape(1, 3, 90, 90, 10, 7, 7, 2, 2, 3, 3, 3, 3));
         d.Add("widths 1..3", Shape(2, 4, 3, 3, 3, 1, 3, pt: 0, pl: 1, pb: 0, pr: 1));
         return d;
     }

@@ -32,6 +32,9 @@ public class ConvLoweringTests
         new Case("VALID", 1, 3, 7, 6, 4, 3, 3, AutoPad: "VALID"),
         new Case("Winograd 64->64 3x3 pad 1 relu", 1, 64, 6, 7, 64, 3, 3, Pt: 1, Pl: 1, Pb: 1, Pr: 1, Relu: true),
         new Case("Winograd 64->72 3x3 valid, batch 2", 2, 64, 5, 9, 72, 3, 3),
+        new Case("Winograd small plane 16->32 on 8x8 (digits_cnn conv2)", 1, 16, 8, 8, 32, 3, 3, Pt: 1, Pl: 1, Pb: 1, Pr: 1, Relu: true),
+        new Case("small plane, 1 input channel stays im2col", 1, 1, 8, 8, 16, 3, 3, Pt: 1, Pl: 1, Pb: 1, Pr: 1),
+        new Case("small plane of 9 tiles stays im2col", 1, 16, 6, 6, 32, 3, 3, Pt: 1, Pl: 1, Pb: 1, Pr: 1),
     };
 
     [Theory]
@@ -78,7 +81,10 @@ public class ConvLoweringTests
 
         var step = Assert.Single(lowered.Plan.Steps);
         bool depthwise = c.Groups > 1 && c.Groups == c.C && c.C == c.M;
-        bool winograd = c.Kh == 3 && c.Kw == 3 && c.Sh == 1 && c.Sw == 1 && c.Dh == 1 && c.Dw == 1 && c.Groups == 1 && c.C * c.M >= 64 * 64;
+        // Wide layers, or 12–16 output tiles (the tile-major path's lanes) with at least 4 input channels.
+        int tiles = (oh + 1) / 2 * ((ow + 1) / 2);
+        bool winograd = c.Kh == 3 && c.Kw == 3 && c.Sh == 1 && c.Sw == 1 && c.Dh == 1 && c.Dw == 1 && c.Groups == 1
+            && (c.C * c.M >= 64 * 64 || (c.C >= 4 && tiles is >= 12 and <= 16));
         Assert.Equal(winograd ? PlanCalls.WinogradConv2d : depthwise ? PlanCalls.DepthwiseConv2d : PlanCalls.Conv2d, step.Call);
         var shape = Assert.IsType<NewArg>(step.Args[5]);
         Assert.Equal(PlanCalls.Structs.Conv2dShape, shape.Type);

@@ -61,11 +61,18 @@ internal sealed class ConvLowerer : IOpLowerer
     /// <summary>
     /// Winograd for 3×3 stride-1 ungrouped convolutions with Cin·Cout ≥ 64·64, where its 2.25× fewer multiplies
     /// outweigh the per-call tile transforms. Measured on this project's machine (one core, ReLU, batch 1): 64→64 on
-    /// 56×56 2.0 vs 3.9 ms im2col, 128→128 on 28×28 2.3 vs 3.3 ms, 512→512 on 7×7 1.9 vs 2.5 ms; but 16→32 on 8×8
-    /// (digits_cnn) 8.8 vs 5.8 µs, where the transforms dominate — so narrow layers stay on im2col.
+    /// 56×56 2.0 vs 3.9 ms im2col, 128→128 on 28×28 2.3 vs 3.3 ms, 512→512 on 7×7 1.9 vs 2.5 ms. Also small planes whose
+    /// 12–16 output tiles fill the lanes of the tile-major path (7×7 to 8×8 outputs, ≥ 4 input channels): 16→32 on 8×8
+    /// (digits_cnn) 3.9 vs 6.1 µs, 4→16 1.2 vs 1.6 µs, 8→8 0.8 vs 1.8 µs; with fewer tiles (6×6: 9) or one input channel
+    /// im2col is as fast or faster. The tile-major path needs AVX-512; without it these small layers run the
+    /// rows-of-tiles path, slower than im2col there (8.8 vs 5.8 µs on 16→32 8×8).
     /// </summary>
     internal static bool UseWinograd(in Conv2dShape shape) =>
-        WinogradConv2dF32.Supports(shape) && (long)shape.InChannels * shape.OutChannels >= 64 * 64;
+        WinogradConv2dF32.Supports(shape)
+        && ((long)shape.InChannels * shape.OutChannels >= 64 * 64 || (shape.InChannels >= 4 && SmallPlaneTiles(shape) is >= 12 and <= 16));
+
+    /// <summary>Winograd F(2×2, 3×3) output tiles of one plane.</summary>
+    static int SmallPlaneTiles(in Conv2dShape shape) => (shape.OutHeight + 1) / 2 * ((shape.OutWidth + 1) / 2);
 
     /// <summary>
     /// The node's geometry, checked: the kernels' <see cref="Conv2dShape"/>, the window (for comments), the float
