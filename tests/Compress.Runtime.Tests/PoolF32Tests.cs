@@ -37,6 +37,17 @@ public class PoolF32Tests
         new(1, 1, 5, 5, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, false),    // global window
         new(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false),
         new(2, 1, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, true),
+        // Separable MaxPool (stride 1 or 2 along rows, unit column dilation, every window has a tap inside).
+        new(1, 3, 112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, false), // ResNet-18's stem MaxPool: pads 1,1,0,0
+        new(1, 2, 13, 21, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),   // odd width: one overlapping Vector128 chunk
+        new(1, 2, 10, 11, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, true),    // ceil mode: last window clipped at the end
+        new(1, 1, 6, 9, 3, 3, 2, 2, 0, 2, 2, 0, 1, 1, false),     // asymmetric pads, left pad 2 (= k − 1)
+        new(1, 1, 9, 70, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, false),    // 5×5 stride 1
+        new(1, 1, 11, 40, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1, false),   // row stride 3, column stride 2
+        new(1, 1, 11, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1, false),   // row dilation 2
+        new(1, 2, 2, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),     // tiny plane: scalar row pass
+        new(1, 1, 5, 150, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),   // 75 outputs: Vector512 chunks + overlap
+        new(1, 2, 6, 8, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, false),     // 2×2 stride 2 with pads
     };
 
     internal static float[] Naive(float[] x, in Case c, bool max, bool countIncludePad)
@@ -118,6 +129,24 @@ public class PoolF32Tests
         x[5] = float.NaN;
         PoolF32.Max(x, y, s);
         Assert.True(float.IsNaN(y[0]));
+    }
+
+    [Fact]
+    public void SeparableMax_PropagatesNaN_AndPadsNeverWin()
+    {
+        var s = new Pool2dShape(1, 2, 16, 45, 8, 23, 3, 3, 2, 2, 1, 1, 1, 1);
+        Assert.True(PoolF32.IsSeparableMax(s));
+        var x = Enumerable.Range(0, 2 * 16 * 45).Select(i => -1f - i % 97).ToArray();
+        x[0] = float.NaN;
+        x[16 * 45 + 3 * 45 + 20] = float.NaN;
+        x[5] = float.NegativeInfinity;
+        var y = new float[2 * 8 * 23];
+        var reference = new float[y.Length];
+        PoolF32.Max(x, y, s);
+        PoolF32.Max_F32_Scalar(x, reference, s);
+        TestData.AssertClose(reference, y, 0f, "separable vs scalar");
+        Assert.True(float.IsNaN(y[0]));
+        Assert.All(y, v => Assert.True(float.IsNaN(v) || v < 0f)); // a padded −∞ or 0 never shows
     }
 
     public static TheoryData<int, int> GlobalShapes() => new() { { 0, 4 }, { 3, 0 }, { 1, 1 }, { 16, 64 }, { 32, 16 }, { 5, 7 }, { 2, 33 }, { 3, 49 }, { 1, 1000 } };

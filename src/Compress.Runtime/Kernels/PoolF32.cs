@@ -26,6 +26,11 @@ public static partial class PoolF32
             Max2x2S2_F32(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape);
             return;
         }
+        if (IsSeparableMax(shape))
+        {
+            SeparableMax(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape, float.NegativeInfinity);
+            return;
+        }
         Windows<MaxOp>(x, y, shape, false, 0, 0);
     }
 

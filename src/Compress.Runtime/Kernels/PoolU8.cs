@@ -28,6 +28,11 @@ public static partial class PoolU8
             Max2x2S2_U8(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape);
             return;
         }
+        if (PoolF32.IsSeparableMax(shape))
+        {
+            PoolF32.SeparableMax(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape, (byte)0);
+            return;
+        }
         Max_U8_Vector128(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), shape);
     }
 

@@ -76,6 +76,13 @@ public class ElementwiseU8Tests
         { "2x2 dilation 2", new Pool2dShape(1, 1, 8, 40, 6, 38, 2, 2, 1, 1, 0, 0, 2, 2) },
         { "window past the edge", new Pool2dShape(1, 1, 3, 3, 2, 2, 3, 3, 2, 2, 1, 1, 1, 1) },
         { "stride 2 reaching the last byte", new Pool2dShape(1, 1, 1, 33, 1, 16, 1, 2, 1, 2, 0, 0, 1, 1) },
+        { "ResNet-18 stem 3x3 stride 2 pads 1,1,0,0", new Pool2dShape(1, 3, 112, 112, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1) },
+        { "3x3 stride 2 wide (Vector512 bytes)", new Pool2dShape(1, 2, 7, 301, 4, 151, 3, 3, 2, 2, 1, 1, 1, 1) },
+        { "3x3 stride 2 odd width, end pads 0", new Pool2dShape(1, 2, 10, 21, 5, 10, 3, 3, 2, 2, 1, 1, 1, 1) },
+        { "3x3 stride 2 left pad 2", new Pool2dShape(1, 1, 6, 40, 3, 21, 3, 3, 2, 2, 0, 2, 1, 1) },
+        { "5x5 stride 1 pad 2 wide", new Pool2dShape(1, 1, 7, 131, 7, 131, 5, 5, 1, 1, 2, 2, 1, 1) },
+        { "3x3 stride 2 tiny", new Pool2dShape(1, 2, 2, 3, 1, 2, 3, 3, 2, 2, 1, 1, 1, 1) },
+        { "3x3 row stride 3 row dilation 2", new Pool2dShape(1, 1, 13, 50, 4, 25, 3, 3, 3, 2, 1, 1, 2, 1) },
     };
 
     [Theory]
