@@ -113,6 +113,47 @@ public class LayerNormF32Tests
         TestData.AssertGuards(backing, rows * n);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(4, 33)]
+    [InlineData(2, 129)]
+    public void Writes_mean_and_inverse_standard_deviation_per_row(int rows, int n)
+    {
+        var rng = new Random(rows * 1000 + n);
+        float[] x = TestData.Random(rng, rows * n, 3f).Select(v => v - 1.5f).ToArray(), scale = TestData.Random(rng, n), bias = TestData.Random(rng, n);
+        var y = TestData.Output(rows * n, out var yBacking);
+        var mean = TestData.Output(rows, out var meanBacking);
+        var invStdDev = TestData.Output(rows, out var invBacking);
+        float[] expectedY = new float[rows * n], expectedMean = new float[rows], expectedInv = new float[rows];
+        LayerNormF32.Run_F32_Scalar(x, scale, bias, expectedY, expectedMean, expectedInv, rows, n, 1e-5f);
+        LayerNormF32.Run(x, scale, bias, y, mean, invStdDev, rows, n, 1e-5f);
+        TestData.AssertClose(expectedY, y, 1e-5f);
+        TestData.AssertClose(expectedMean, mean, 1e-5f);
+        TestData.AssertClose(expectedInv, invStdDev, 1e-4f);
+        TestData.AssertGuards(yBacking, rows * n);
+        TestData.AssertGuards(meanBacking, rows);
+        TestData.AssertGuards(invBacking, rows);
+        // The scalar reference's statistics are the definition's: mean = Σx/n, 1/√(Σ(x − mean)²/n + ε).
+        for (int r = 0; r < rows; r++)
+        {
+            double m = x.Skip(r * n).Take(n).Average(v => (double)v);
+            double v = x.Skip(r * n).Take(n).Average(e => (e - m) * (e - m));
+            Assert.Equal(m, expectedMean[r], 1e-5);
+            Assert.Equal(1 / Math.Sqrt(v + 1e-5), expectedInv[r], 1e-3);
+        }
+    }
+
+    [Fact]
+    public void Statistics_are_optional_and_checked()
+    {
+        float[] x = [1, 2, 3, 4, 5, 6], scale = [1, 1, 1], y = new float[6], invStdDev = new float[2];
+        LayerNormF32.Run(x, scale, [], y, default, invStdDev, 2, 3, 0f);
+        Assert.Equal(1 / MathF.Sqrt(2f / 3), invStdDev[0], 1e-5f);
+        Assert.Equal(invStdDev[0], invStdDev[1], 1e-6f);
+        Assert.Throws<ArgumentException>(() => LayerNormF32.Run(x, scale, [], new float[6], new float[1], default, 2, 3, 0f));
+    }
+
     [Fact]
     public void Runs_in_place()
     {

@@ -32,13 +32,22 @@ internal sealed record ConvTransposeForm(long[] Kernel, long[] Strides, long[] D
             long? target = outputShape is { Length: > 0 } ? outputShape[i] : autoPad is "SAME_UPPER" or "SAME_LOWER" ? spatial[i] * strides[i] : null;
             if (target is { } t)
             {
-                long total = full - t;
-                if (total < 0) throw fail($"output size {t} exceeds the {full} positions the kernel reaches along spatial dim {i}");
-                (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
+                // The spec's total_padding, split with floor division as the ONNX reference implementation does. A
+                // negative total (an output larger than the positions the kernel reaches) gives a negative end pad:
+                // the positions past the last one the kernel reaches hold the bias only.
+                long total = full - t, half = Math.DivRem(total, 2) is var (q, r) && r < 0 ? q - 1 : q;
+                (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (half, total - half) : (total - half, half);
+                if (t < 0) throw fail($"output size {t} along spatial dim {i} is negative");
+                if (begin[i] < 0)
+                    throw fail($"output size {t} along spatial dim {i} needs {-begin[i]} position(s) before the first the kernel reaches ({full} positions); only extra positions at the end are supported");
             }
-            else if (autoPad == "VALID") begin[i] = end[i] = 0;
+            else
+            {
+                if (autoPad == "VALID") begin[i] = end[i] = 0;
+                if (begin[i] < 0 || end[i] < 0) throw fail($"pads [{begin[i]}, {end[i]}] along spatial dim {i} are negative");
+            }
             output[i] = full - begin[i] - end[i];
-            if (begin[i] < 0 || end[i] < 0 || output[i] < 0) throw fail($"pads [{begin[i]}, {end[i]}] do not fit spatial dim {i} ({full} positions)");
+            if (output[i] < 0) throw fail($"pads [{begin[i]}, {end[i]}] do not fit spatial dim {i} ({full} positions)");
         }
         return new ConvTransposeForm(kernel, strides, dilations, begin, end, outputPadding, output);
     }

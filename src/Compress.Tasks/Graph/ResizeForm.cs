@@ -48,8 +48,14 @@ internal sealed record ResizeForm(long[] OutputDims, double[] Scales, string Mod
             {
                 if (!(values[d] > 0)) throw fail($"scale {values[d]} of axis {d} is not positive");
                 // The spec: output size = floor(input size · scale), computed in float as the reference does.
-                outDims[d] = (long)Math.Floor(dims[d] * (float)values[d]);
+                float scaled = dims[d] * (float)values[d];
+                outDims[d] = (long)Math.Floor(scaled);
                 scales[d] = (float)values[d];
+                // align_corners maps through length_resized: the ONNX reference takes it as in·scale, ONNX Runtime as
+                // the output size floor(in·scale). They agree only when in·scale is whole; refuse the ambiguous rest.
+                if (coordinate == "align_corners" && scaled != outDims[d])
+                    throw unsupported($"coordinate_transformation_mode 'align_corners' with scale {values[d]} on axis {d} of size {dims[d]}: " +
+                        $"{dims[d]}·scale = {scaled} is not a whole number, where the ONNX reference and ONNX Runtime disagree (give sizes instead of scales)");
             }
         }
         else throw fail("it needs exactly one of scales and sizes");

@@ -261,13 +261,16 @@ public sealed partial class LoweringContext
         new(ErrorCodes.UnsupportedOp, $"Node '{node.Label}' ({node.OpType}): {reason}. " +
             "Change the model so the node uses a supported form, or open an issue with the model attached.");
 
+    /// <summary>Whether <paramref name="value"/> (an op output; "" when omitted) is read by a later node or is a graph output.</summary>
+    public bool IsUsed(string value) => value.Length > 0 && _lastRead.ContainsKey(value);
+
     /// <summary>Refuses extra outputs (MaxPool Indices, Dropout mask, BatchNormalization statistics) that anything uses.</summary>
     public void RequireOnlyFirstOutput(Node node)
     {
         for (int i = 1; i < node.Outputs.Length; i++)
         {
             string o = node.Outputs[i];
-            if (o.Length > 0 && (_lastRead.ContainsKey(o)))
+            if (IsUsed(o))
                 throw Unsupported(node, $"its output {i} ('{o}') is used, but only the first output is supported");
         }
     }

@@ -256,7 +256,9 @@ public sealed partial class PlanInterpreter
         [PlanCalls.ResizeLinear] = [new("r ri32 ri32 r w int int int",
             f => ResizeF32.LinearAxis(f.R(0), f.RI32(1), f.RI32(2), f.R(3), f.W(4), f.Int(5), f.Int(6), f.Int(7)))],
         [PlanCalls.LayerNorm] = [new("r r r w int int float",
-            f => LayerNormF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.Int(4), f.Int(5), f.Float(6)))],
+            f => LayerNormF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.Int(4), f.Int(5), f.Float(6))),
+            new("r r r w w w int int float",
+            f => LayerNormF32.Run(f.R(0), f.R(1), f.R(2), f.W(3), f.W(4), f.W(5), f.Int(6), f.Int(7), f.Float(8)))],
         [PlanCalls.BatchedMatMul] = [new("r r w w int int int int int int",
             f => BatchedMatMulF32.Run(f.R(0), f.R(1), f.W(2), f.W(3), f.Int(4), f.Int(5), f.Int(6), f.Int(7), f.Int(8), f.Int(9)))],
     }.Concat(QuantizedEntries).Concat(LowBitEntries).ToFrozenDictionary(StringComparer.Ordinal);

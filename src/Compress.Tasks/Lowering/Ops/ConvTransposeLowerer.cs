@@ -16,6 +16,8 @@ internal sealed class ConvTransposeLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.ConvTranspose2d];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "W"), new(2, "B")];
+
     public string Notes => "1-D and 2-D; W and B constant; strides, pads, output_padding, output_shape, auto_pad, dilations, groups";
 
     public void Lower(Node node, LoweringContext ctx)

@@ -15,6 +15,8 @@ internal sealed class ExpandLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Permute, PlanCalls.CopyRows, PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "shape")];
+
     public string Notes => "constant shape; numpy broadcasting, at most 6 dims after merging";
 
     public void Lower(Node node, LoweringContext ctx)

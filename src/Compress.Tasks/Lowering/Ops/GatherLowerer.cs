@@ -14,6 +14,8 @@ internal sealed class GatherLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.GatherAxis, PlanCalls.CopyRows, PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "indices")];
+
     public string Notes => "constant indices (negative allowed), any axis; data from the run time";
 
     public void Lower(Node node, LoweringContext ctx)

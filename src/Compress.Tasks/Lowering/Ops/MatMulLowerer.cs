@@ -17,8 +17,8 @@ internal sealed class MatMulLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Gemv, PlanCalls.Gemm, .. PlanCalls.SparseLinear, PlanCalls.BatchedMatMul];
 
-    public string Notes => "B a constant 2-D matrix (or vector): A of any rank, leading dims flattened into rows, a pruned B runs a sparse kernel where that is faster; " +
-        "B computed at run time: batched [.., M, K]·[.., K, N], each side's batch dims equal to the output's or all 1";
+    public string Notes => "B a constant 1-D or 2-D matrix (the weight, packed at build time): A of any rank, leading dims flattened into rows, a pruned B runs a sparse kernel where that is faster; " +
+        "B computed at run time: batched [.., M, K]·[.., K, N] (a 1-D operand promoted as numpy.matmul does), each side's batch dims equal to the output's or all 1; a constant B of rank > 2 is not supported";
 
     public void Lower(Node node, LoweringContext ctx)
     {

@@ -14,6 +14,8 @@ internal sealed class PadLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.GatherAxis, PlanCalls.CopyRows, PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "pads"), new(2, "constant_value"), new(3, "axes")];
+
     public string Notes => "modes constant, edge, reflect; pads as attribute (opset < 11) or constant input; negative pads crop";
 
     public void Lower(Node node, LoweringContext ctx)

@@ -16,6 +16,8 @@ internal sealed class ReduceLowerer(string opType, ReduceOp op) : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.Reduce, PlanCalls.CopyRows, PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "axes")];
+
     public string Notes => "axes as attribute or constant input (by opset), keepdims, noop_with_empty_axes; adjacent axes in one pass";
 
     public void Lower(Node node, LoweringContext ctx)

@@ -16,6 +16,8 @@ internal sealed class ResizeLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.GatherAxis, PlanCalls.ResizeLinear, PlanCalls.CopyRows, PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "roi"), new(2, "scales"), new(3, "sizes")];
+
     public string Notes => "nearest (all nearest_modes) and linear; coordinate modes half_pixel, pytorch_half_pixel, align_corners, asymmetric; constant scales or sizes; any rank, one pass per resized axis";
 
     public void Lower(Node node, LoweringContext ctx)

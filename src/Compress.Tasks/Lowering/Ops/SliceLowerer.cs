@@ -13,6 +13,8 @@ internal sealed class SliceLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.GatherAxis, PlanCalls.CopyRows, PlanCalls.Activation];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "starts"), new(2, "ends"), new(3, "axes"), new(4, "steps")];
+
     public string Notes => "starts/ends/axes/steps as attributes (opset < 10) or constant inputs; negative steps; one gather per sliced axis";
 
     public void Lower(Node node, LoweringContext ctx)

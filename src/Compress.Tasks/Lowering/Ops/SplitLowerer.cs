@@ -14,6 +14,8 @@ internal sealed class SplitLowerer : IOpLowerer
 
     public IReadOnlyList<string> Calls => [PlanCalls.CopyRows];
 
+    public IReadOnlyList<OpInput> ConstantInputs => [new(1, "split")];
+
     public string Notes => "any axis; split sizes as attribute (opset < 13) or constant input, equal parts, or num_outputs (opset 18)";
 
     public void Lower(Node node, LoweringContext ctx)

@@ -50,6 +50,19 @@ public class ResizeTests
     }
 
     [Fact]
+    public void Align_corners_with_a_scale_that_gives_a_fractional_size_is_cmp004()
+    {
+        // 4·0.6 = 2.4: the ONNX reference maps x by 3/(2.4 − 1) (test_resize_downsample_scales_linear_align_corners
+        // expects 3.142857), ONNX Runtime by 3/(2 − 1) (gives 4); Compress refuses rather than pick one.
+        var g = new GraphBuilder(13).Input("x", 1, 1, 2, 4).Init("scales", [1, 1, 0.5f, 0.6f], 4)
+            .Node("Resize", ["x", "", "scales"], ["y"], A("mode", "linear"), A("coordinate_transformation_mode", "align_corners"))
+            .Output("y", DataType.Float).Build();
+        var e = Assert.Throws<Diagnostics.CompressException>(() => ShapeInference.Run(g));
+        Assert.Equal(Diagnostics.ErrorCodes.UnsupportedOp, e.Code);
+        Assert.Contains("2.4", e.Message);
+    }
+
+    [Fact]
     public void Cubic_mode_is_cmp004()
     {
         var g = new GraphBuilder(13).Input("x", 1, 1, 2, 2).Init("scales", [1, 1, 2, 2], 4)

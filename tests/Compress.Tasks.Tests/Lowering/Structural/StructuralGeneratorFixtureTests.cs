@@ -22,11 +22,11 @@ public class StructuralGeneratorFixtureTests
         .Node("Pad", ["big", "pads"], ["padded"], A("mode", "reflect"))                                 // [1,2,14,14]
         .Node("Slice", ["padded", "starts", "ends", "axes"], ["cut"])                                    // [1,2,14,12]
         .Node("Gather", ["cut", "keep"], ["rows"], A("axis", 2L))                                        // [1,2,2,12]
-        .Node("LayerNormalization", ["rows", "gamma"], ["norm"], A("axis", -1L))
+        .Node("LayerNormalization", ["rows", "gamma"], ["norm", "mean", "inv"], A("axis", -1L))          // InvStdDev [1,2,2,1]; Mean unused
         .Node("Transpose", ["norm"], ["t"], A("perm", 0L, 1L, 3L, 2L))                                   // [1,2,12,2]
         .Node("MatMul", ["norm", "t"], ["gram"])                                                         // [1,2,2,2]
         .Node("ReduceMean", ["gram"], ["y"], A("axes", new long[] { -1 }), A("keepdims", 0L))
-        .Output("y", DataType.Float).Build();
+        .Output("y", DataType.Float).Output("inv", DataType.Float).Build();
 
     [Fact]
     public void The_generator_structural_fixture_is_what_the_lowering_writes()

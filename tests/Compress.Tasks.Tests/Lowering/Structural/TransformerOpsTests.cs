@@ -23,6 +23,25 @@ public class LayerNormalizationTests
         Assert.Equal(PlanCalls.LayerNorm, Assert.Single(lowered.Plan.Steps).Call);
     }
 
+    [Theory]
+    [InlineData(-1L, true, true)]
+    [InlineData(1L, true, false)]
+    [InlineData(-1L, false, true)]
+    [InlineData(0L, true, true)]
+    public void Mean_and_inv_std_dev_outputs_match_onnxruntime(long axis, bool mean, bool invStdDev)
+    {
+        long[] normalised = axis switch { -1 => [24], 1 => [5, 24], _ => [2, 5, 24] };
+        var b = new GraphBuilder(17).Input("x", 2, 5, 24).Random("gamma", 2, normalised).Random("beta", 3, normalised)
+            .Node("LayerNormalization", ["x", "gamma", "beta"], ["y", "mean", "inv"], A("axis", axis), A("epsilon", 1e-3f))
+            .Output("y", DataType.Float);
+        if (mean) b.Output("mean", DataType.Float);                                              // a graph output
+        if (invStdDev) b.Node("Mul", ["inv", "inv"], ["inv2"]).Output("inv2", DataType.Float);   // read by a later node
+        var lowered = OrtCheck.Matches(b.Build());
+        var step = Assert.Single(lowered.Plan.Steps, s => s.Call == PlanCalls.LayerNorm);
+        Assert.Equal(mean, step.Comment.Contains("Mean"));
+        Assert.Equal(invStdDev, step.Comment.Contains("InvStdDev"));
+    }
+
     /// <summary>What torch.onnx (opset &lt; 17) writes for nn.LayerNorm: ε and the exponent as Constant nodes.</summary>
     static GraphBuilder Decomposed(long opset, bool mulSquare, bool affine, long[] axes)
     {
