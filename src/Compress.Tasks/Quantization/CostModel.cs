@@ -27,6 +27,8 @@ public sealed record CostModel
     public KernelCost F32Gemm { get; init; }
     /// <summary>Conv2dF32; aux = im2col elements (K·pixels·groups, 0 for pointwise).</summary>
     public KernelCost F32Conv { get; init; }
+    /// <summary>WinogradConv2dF32 (3×3 stride 1, where <c>ConvLowerer.UseWinograd</c> picks it): per MAC of the direct convolution.</summary>
+    public KernelCost F32Winograd { get; init; }
     /// <summary>DepthwiseConv2dF32; aux = channels.</summary>
     public KernelCost F32Depthwise { get; init; }
     /// <summary>BinaryF32; aux = elements.</summary>
@@ -84,6 +86,10 @@ public sealed record CostModel
         F32Gemv = new(19.5, 0.0444),
         F32Gemm = new(222, 0.0607),
         F32Conv = new(65.7, 0.0132, 0.281),
+        // Winograd F(2×2, 3×3), fitted by hand to the lowering's measured points (docs/runtime-kernels.md): 16→32 on 8×8
+        // 3.9 µs (tile-major path), 64→64 on 56×56 2.0 ms, 512→512 on 7×7 1.9 ms; it under-estimates the large layers by
+        // up to a third, which errs toward int8 there, where int8 is measured faster anyway.
+        F32Winograd = new(100, 0.0130),
         F32Depthwise = new(195, 0.0466, 31),
         F32Elementwise = new(19.5, 0, 0.0952),
         Int8Gemv = new(39, 0.0105, 0, 0.44),
@@ -108,6 +114,7 @@ public sealed record CostModel
     public double Fp32(in LayerShape s) => s.Kind switch
     {
         LayerKind.Linear => (s.M == 1 ? F32Gemv : F32Gemm).Estimate(s.M * s.K * Up(s.N, 16), streamNs: Stream(4.0 * s.K * s.N)),
+        LayerKind.Conv when s.Winograd => F32Winograd.Estimate(s.Macs, streamNs: Stream(4.0 * 16 / 9 * s.WeightCount)),
         LayerKind.Conv => F32Conv.Estimate(s.Macs, s.Pointwise ? 0 : s.M * s.K * s.Groups, s.OutputElements, Stream(4.0 * s.WeightCount)),
         LayerKind.Depthwise => F32Depthwise.Estimate(s.Macs, s.N, s.OutputElements),
         _ => F32Elementwise.Estimate(0, s.M),

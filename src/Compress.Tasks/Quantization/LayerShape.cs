@@ -22,13 +22,15 @@ public enum LayerKind
 /// The work of one node, as the cost model sees it. Linear: <see cref="M"/> rows, reduction <see cref="K"/>, <see cref="N"/>
 /// columns. Conv: <see cref="M"/> output pixels (batch·OutH·OutW), <see cref="K"/> = Cin/groups·kH·kW, <see cref="N"/> = Cout.
 /// Depthwise: <see cref="M"/> output pixels, <see cref="K"/> taps, <see cref="N"/> channels. Elementwise: <see cref="M"/> elements.
+/// <see cref="Winograd"/>: the fp32 kernel of this Conv is Winograd's, not im2col + GEMM.
 /// </summary>
-public readonly record struct LayerShape(LayerKind Kind, long M, long K, long N, long Groups = 1, long InputElements = 0, bool Pointwise = false)
+public readonly record struct LayerShape(LayerKind Kind, long M, long K, long N, long Groups = 1, long InputElements = 0, bool Pointwise = false, bool Winograd = false)
 {
     public static LayerShape Linear(long m, long k, long n) => new(LayerKind.Linear, m, k, n, InputElements: m * k);
 
-    public static LayerShape Convolution(long pixels, long k, long outChannels, long groups, long inputElements, bool pointwise) =>
-        new(LayerKind.Conv, pixels, k, outChannels, groups, inputElements, pointwise);
+    /// <param name="winograd">The fp32 lowering runs this convolution with Winograd F(2×2, 3×3) (<c>ConvLowerer.UseWinograd</c>).</param>
+    public static LayerShape Convolution(long pixels, long k, long outChannels, long groups, long inputElements, bool pointwise, bool winograd = false) =>
+        new(LayerKind.Conv, pixels, k, outChannels, groups, inputElements, pointwise, winograd);
 
     public static LayerShape Depthwise(long pixels, long channels, long taps) => new(LayerKind.Depthwise, pixels, taps, channels);
 

@@ -148,12 +148,26 @@ public static class QuantizableOps
         var shape = depthwise
             ? LayerShape.Depthwise(y[0] * y[2] * y[3], y[1], w.Dims[2] * w.Dims[3])
             : LayerShape.Convolution(y[0] * y[2] * y[3], w.Dims[1] * w.Dims[2] * w.Dims[3], y[1], group, x[1] * x[2] * x[3] * x[0],
-                pointwise: w.Dims[2] == 1 && w.Dims[3] == 1 && strides.All(v => v == 1) && (node.GetInts("pads")?.All(p => p == 0) ?? true));
+                pointwise: w.Dims[2] == 1 && w.Dims[3] == 1 && strides.All(v => v == 1) && (node.GetInts("pads")?.All(p => p == 0) ?? true),
+                winograd: RunsWinogradInFp32(x, y, [.. w.Dims], strides, node.GetInts("dilations"), group));
         string stride = strides.Any(v => v != 1) ? $" stride {string.Join("×", strides)}" : "";
         string summary = depthwise
             ? $"Conv depthwise {y[1]} ch {w.Dims[2]}×{w.Dims[3]}{stride} on {x[2]}×{x[3]}"
             : $"Conv {x[1]}→{y[1]} {w.Dims[2]}×{w.Dims[3]}{stride}{(group > 1 ? $" {group} groups" : "")} on {x[2]}×{x[3]}";
         return new QuantCandidate(index, node, QuantRole.Conv, [node.Input(0)], shape, node.Input(1), 0, Clamp: true, Summary: summary);
+    }
+
+    /// <summary>
+    /// Whether the fp32 lowering would run this Conv with Winograd (<see cref="Lowering.Ops.ConvLowerer.UseWinograd"/>), so
+    /// the cost model weighs int8 against that kernel rather than im2col. Pads do not enter the choice.
+    /// </summary>
+    static bool RunsWinogradInFp32(long[] x, long[] y, long[] w, long[] strides, long[]? dilations, long group)
+    {
+        int Int(long v) => checked((int)v);
+        long[] d = dilations ?? [1, 1];
+        var shape = new Conv2dShape(Int(x[0]), Int(x[1]), Int(x[2]), Int(x[3]), Int(y[1]), Int(y[2]), Int(y[3]), Int(w[2]), Int(w[3]),
+            Int(strides[0]), Int(strides[1]), 0, 0, Int(d[0]), Int(d[1]), Int(group));
+        return Lowering.Ops.ConvLowerer.UseWinograd(shape);
     }
 
     static QuantCandidate? Binary(Graph graph, Node node, int index, out string? reason)
