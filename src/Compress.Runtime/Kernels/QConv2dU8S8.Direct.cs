@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -133,6 +134,12 @@ public static partial class QConv2dU8S8
     private static void RunGroup(ref byte src, in Geometry geo, ref sbyte weights, ref BlockOut o, int coG)
     {
         int blocks = Blocks(coG), steps = geo.Steps;
+        // The 8×16 body's table of tap offsets, built once per group (not per block: a per-block heap table allocated
+        // on every call of a wide layer). Stack up to 32 KB; beyond, the shared pool, which stops allocating once warm.
+        bool eight = AvxVnni.IsSupported && Avx512F.VL.IsSupported && blocks > 1;
+        nint[]? rented = null;
+        Span<nint> offsets = !eight ? default : steps <= 4096 ? stackalloc nint[steps] : (rented = ArrayPool<nint>.Shared.Rent(steps));
+        if (eight) TapOffsets(geo, offsets);
         ref byte y0 = ref o.Y;
         ref int bias0 = ref o.Bias, mult0 = ref o.Multiplier, shift0 = ref o.Shift;
         for (int blk = 0; blk < blocks; blk++)
@@ -144,18 +151,28 @@ public static partial class QConv2dU8S8
             o.Shift = ref Unsafe.Add(ref shift0, co);
             o.Channels = Math.Min(BlockRows, coG - co);
             ref sbyte w = ref Unsafe.Add(ref weights, (nint)blk * steps * 16);
-            if (AvxVnni.IsSupported && Avx512F.VL.IsSupported && blk + 1 < blocks)
+            if (eight && blk + 1 < blocks)
             {
                 // Two packed blocks at once: each loaded pixel vector feeds 8 output channels (16 accumulators need the
                 // EVEX registers ymm16–31, hence AVX-512VL).
                 o.Channels = Math.Min(2 * BlockRows, coG - co);
-                Block_U8S8_8x16_AvxVnni(ref src, ref w, ref Unsafe.Add(ref w, (nint)steps * 16), geo, ref o);
+                Block_U8S8_8x16_AvxVnni(ref src, ref w, ref Unsafe.Add(ref w, (nint)steps * 16), geo, ref o, offsets);
                 blk++;
             }
             else if (AvxVnni.IsSupported) Block_U8S8_4x16_AvxVnni(ref src, ref w, geo, ref o);
             else if (Avx512BW.IsSupported) Block_U8S8_4x16_Avx512BW(ref src, ref w, geo, ref o);
             else Block_U8S8_4x4_Vector128(ref src, ref w, geo, ref o);
         }
+        if (rented is not null) ArrayPool<nint>.Shared.Return(rented);
+    }
+
+    /// <summary>Byte offset of each reduction step (channel group, tap row, tap column) from a pixel vector's source.</summary>
+    private static void TapOffsets(in Geometry g, Span<nint> offsets)
+    {
+        for (int cg = 0, i = 0; cg < g.ChannelGroups; cg++)
+            for (int ky = 0; ky < g.KernelHeight; ky++)
+                for (int kx = 0; kx < g.KernelWidth; kx++, i++)
+                    offsets[i] = cg * g.PlaneBytes + ky * g.TapRowBytes + kx * g.TapColBytes;
     }
 
     /// <summary>Source and output offsets of pixel vector v (vectors of <paramref name="width"/> pixels, row by row).</summary>
@@ -238,14 +255,9 @@ public static partial class QConv2dU8S8
     /// reduction step two 32-byte pixel loads feed 16 <c>vpdpbusd</c> with eight broadcast weight quads (the 4×16 body
     /// needs 6 loads per 8), and the reduction runs as one flat loop over a table of tap offsets.
     /// </summary>
-    internal static void Block_U8S8_8x16_AvxVnni(ref byte src, ref sbyte wA, ref sbyte wB, in Geometry g, ref BlockOut o)
+    internal static void Block_U8S8_8x16_AvxVnni(ref byte src, ref sbyte wA, ref sbyte wB, in Geometry g, ref BlockOut o, scoped ReadOnlySpan<nint> offsets)
     {
         int perRow = (g.RowWidth + 7) / 8, total = g.Rows * perRow, steps = g.Steps;
-        Span<nint> offsets = steps <= 256 ? stackalloc nint[steps] : new nint[steps];
-        for (int cg = 0, i = 0; cg < g.ChannelGroups; cg++)
-            for (int ky = 0; ky < g.KernelHeight; ky++)
-                for (int kx = 0; kx < g.KernelWidth; kx++, i++)
-                    offsets[i] = cg * g.PlaneBytes + ky * g.TapRowBytes + kx * g.TapColBytes;
         ref nint offset0 = ref MemoryMarshal.GetReference(offsets);
         Span<Vector256<int>> acc = stackalloc Vector256<int>[16];
         for (int v = 0; v < total; v += 2)

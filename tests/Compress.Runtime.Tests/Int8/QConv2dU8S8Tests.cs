@@ -50,6 +50,7 @@ public class QConv2dU8S8Tests
         d.Add("3x3 same 6->13 on 7x9 (8-channel bodies, a 5-channel tail pair)", Shape(1, 6, 7, 9, 13, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1));
         d.Add("7x7 stride 2 pad 3, 3->10 on 90x90 (gathered in chunks of rows)", Shape(1, 3, 90, 90, 10, 7, 7, 2, 2, 3, 3, 3, 3));
         d.Add("widths 1..3", Shape(2, 4, 3, 3, 3, 1, 3, pt: 0, pl: 1, pb: 0, pr: 1));
+        d.Add("3x3 same 2056->16 on 3x3 (tap-offset table beyond the stack bound)", Shape(1, 2056, 3, 3, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1));
         return d;
     }
 
@@ -81,6 +82,28 @@ public class QConv2dU8S8Tests
                 QConv2dU8S8.Conv2d_U8S8_Scalar(x, packed, withBias ? bias : default, mult, shift, yRef, s, zpIn, rq);
                 Int8Data.AssertEqual(expected, yRef, $"scalar body {name}");
             }
+    }
+
+    /// <summary>A warm kernel allocates nothing per call, also where its tap-offset table outgrows the stack bound.</summary>
+    [Theory]
+    [InlineData(512)]
+    [InlineData(2056)]
+    public void Run_AllocatesNothingOnceWarm(int inChannels)
+    {
+        var s = Shape(1, inChannels, 7, 7, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1);
+        var rng = new Random(inChannels);
+        var x = Int8Data.Bytes(rng, inChannels * 49);
+        var packed = new sbyte[QConv2dU8S8.PackedWeightsLength(s)];
+        QConv2dU8S8.PackWeights(Int8Data.SBytes(rng, 32 * inChannels * 9), s, packed);
+        var (mult, shift) = Int8Data.Multipliers(rng, 32, 1e-4, 0.02);
+        var bias = Int8Data.Ints(rng, 32, -20000, 20000);
+        var y = new byte[32 * 49];
+        var scratch = new byte[QConv2dU8S8.ScratchLength(s)];
+        var rq = new Requant(128, 0, 255);
+        for (int i = 0; i < 3; i++) QConv2dU8S8.Run(x, packed, bias, mult, shift, y, scratch, s, 0, rq);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) QConv2dU8S8.Run(x, packed, bias, mult, shift, y, scratch, s, 0, rq);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]
