@@ -92,6 +92,8 @@ public class CalibratorTests(ITestOutputHelper output)
     [Theory]
     [InlineData("digits_mlp")]
     [InlineData("digits_cnn")]
+    [InlineData("digits_dwsep")]
+    [InlineData("wide_mlp")]
     public void Memory_is_flat_in_the_number_of_samples(string model)
     {
         var lowered = Lower(model);
@@ -103,18 +105,20 @@ public class CalibratorTests(ITestOutputHelper output)
 
         foreach (var method in Enum.GetValues<CalibrationMethod>())
         {
-            (long Bytes, IReadOnlyDictionary<string, TensorRange> Ranges) Measure(string path)
+            (long Bytes, IReadOnlyDictionary<string, TensorRange> Ranges, double Ms) Measure(string path)
             {
                 long before = GC.GetAllocatedBytesForCurrentThread();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 using var data = CalibrationData.Open(path, lowered.Plan);
                 var ranges = Calibrator.Run(lowered, data, method, 99.99, names);
-                return (GC.GetAllocatedBytesForCurrentThread() - before, ranges);
+                return (GC.GetAllocatedBytesForCurrentThread() - before, ranges, clock.Elapsed.TotalMilliseconds);
             }
             Measure(small); // warm-up: first-call JIT and static initialisation
-            var (bytes256, ranges256) = Measure(small);
-            var (bytes2560, ranges2560) = Measure(large);
+            var (bytes256, ranges256, ms256) = Measure(small);
+            var (bytes2560, ranges2560, ms2560) = Measure(large);
+            // Wall time is reported for the record (issue: 256 samples in under 2 s), not asserted: this is not a benchmark.
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model} {method}: allocated {bytes256:N0} B for 256 samples, {bytes2560:N0} B for 2560 (growth {100.0 * (bytes2560 - bytes256) / bytes256:F2} %)"));
+                $"{model} {method}: allocated {bytes256:N0} B for 256 samples, {bytes2560:N0} B for 2560 (growth {100.0 * (bytes2560 - bytes256) / bytes256:F2} %); {ms256:F0} ms for 256, {ms2560:F0} ms for 2560"));
             Assert.True(bytes2560 - bytes256 < bytes256 / 10, $"{model} {method}: {bytes256} B for 256 samples, {bytes2560} B for 2560");
             // The same samples ten times over: the same distribution, so the same ranges.
             foreach (string n in names)

@@ -77,13 +77,13 @@ public static class ShiftFit
         for (int i = 0; i < k; i++) g[i] = gw[i] - s * gq[i];
         int flips = 0;
         double lo = Math.Pow(2, pmin);
+        Span<double> options = stackalloc double[3];
         for (int pass = 0; pass < 2; pass++)
         {
             int before = flips;
             for (int i = 0; i < k; i++)
             {
                 double c = q[i], best = 0, bestValue = c;
-                Span<double> options = stackalloc double[3];
                 int count = 0;
                 if (c == 0) options[count++] = (w[i] >= 0 ? 1 : -1) * lo;
                 else
