@@ -33,13 +33,14 @@ public static class ModelCompiler
             OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, prune, "Backend=\"OnnxRuntime\" is set");
             return OnnxRuntimeBackend.Compile(options, OnnxModelReader.Load(options.ModelPath), fallback: null);
         }
+        // Read once: the kernel path only reads the graph, so a fallback to ONNX Runtime reuses the same model.
+        var loaded = OnnxModelReader.Load(options.ModelPath);
         try
         {
-            return CompileWithKernels(options);
+            return CompileWithKernels(options, loaded);
         }
         catch (CompressException e) when (e.Code == ErrorCodes.UnsupportedOp && options.Backend == ModelBackend.Auto)
         {
-            var loaded = OnnxModelReader.Load(options.ModelPath);
             string why = OnnxRuntimeBackend.WhyNoKernels(loaded.Graph, e);
             OnnxRuntimeBackend.ThrowIfCompressionRequested(options.ModelPath, options.Quantize, prune, $"The model cannot run on Compress's kernels ({why})");
             try
@@ -64,12 +65,11 @@ public static class ModelCompiler
             .Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)}:{kv.Value.ToString(CultureInfo.InvariantCulture)}")));
 
     /// <summary>The kernel path: load → canonicalise → (prune, quantise) → lower → validate → write artifacts.</summary>
-    static CompileResult CompileWithKernels(CompressOptions options)
+    static CompileResult CompileWithKernels(CompressOptions options, OnnxModel loaded)
     {
         if (options.Quantize is null && !string.IsNullOrWhiteSpace(options.LayerOverrides))
             throw new CompressException(ErrorCodes.BadMetadata,
                 "LayerOverrides needs Quantize: the precision of every layer it does not name (e.g. Quantize=\"Int8\" LayerOverrides=\"fc2=Binary\").", options.ModelPath);
-        var loaded = OnnxModelReader.Load(options.ModelPath);
         // Before canonicalisation, so a QDQ model gets CMP013 rather than CMP004 for its QuantizeLinear nodes.
         if (options.Quantize is not null) QuantizedModelCheck.ThrowIfQuantized(loaded.Graph);
         var log = new PassLog();
